@@ -1,0 +1,160 @@
+// Wires one flowlens process together: a flow source (a real Relay, or the built-in
+// Hubble-compatible server fed by the demo or a recording), the Hubble client, the recorder and
+// the HTTP server. Demo and replay go through real gRPC on loopback, exactly like a live Relay.
+import { HubbleClient } from './hubble/client.ts';
+import type { ConnectionState, HubbleTLSOptions } from './hubble/client.ts';
+import { HubbleServer } from './hubble/server.ts';
+import { FlowHistory } from './hubble/flow-history.ts';
+import { loadReplayFile } from './hubble/replay-file.ts';
+import type { FlowRecord } from './hubble/types.ts';
+import { DemoSource } from './demo/demo-source.ts';
+import type { Lab } from './demo/lab.ts';
+import { Recorder } from './store/recorder.ts';
+import { HttpServer } from './stream/http-server.ts';
+import { RateMeter } from './shared/rate-meter.ts';
+import { VERSION } from './version.ts';
+
+export type Mode = 'demo' | 'live' | 'replay';
+
+export interface AppOptions {
+  mode: Mode;
+  host: string;
+  port: number;
+  /** live: the Relay to connect to. */
+  hubbleAddress?: string;
+  hubbleTLS?: HubbleTLSOptions;
+  /** demo: the lab to simulate. */
+  lab?: Lab;
+  seed?: number;
+  /** replay: the recording to serve. */
+  replayFile?: string;
+  recordFile?: string;
+  uiDir?: string;
+  /** Called for every flow that reaches the pipeline (tests, later stages). */
+  onFlow?: (rec: FlowRecord) => void;
+  log?: (msg: string) => void;
+}
+
+const LOCAL_HISTORY = 50_000;
+
+export class App {
+  private readonly opts: AppOptions;
+  private readonly log: (msg: string) => void;
+  private readonly rate = new RateMeter();
+  private localServer: HubbleServer | undefined;
+  private demo: DemoSource | undefined;
+  private client: HubbleClient | undefined;
+  private recorder: Recorder | undefined;
+  private http: HttpServer | undefined;
+  private replaySkipped = 0;
+  private synced = false;
+  /** Where the HTTP server listens, once started. */
+  address: { host: string; port: number } | undefined;
+
+  constructor(opts: AppOptions) {
+    this.opts = opts;
+    this.log = opts.log ?? ((m) => console.error(m));
+  }
+
+  async start(): Promise<void> {
+    const address = await this.startSource();
+    if (this.opts.recordFile) this.recorder = new Recorder(this.opts.recordFile);
+    this.client = new HubbleClient({
+      address,
+      tls: this.opts.mode === 'live' ? this.opts.hubbleTLS : undefined,
+      // A recording is served whole; from a live source, recent history is enough to start.
+      initialHistory: this.opts.mode === 'replay' ? LOCAL_HISTORY : 1000,
+      onFlow: (rec) => this.onFlow(rec),
+      onState: (s) => this.onState(s),
+    });
+    this.client.start();
+    this.http = new HttpServer({
+      host: this.opts.host,
+      port: this.opts.port,
+      uiDir: this.opts.uiDir,
+      status: () => this.status(),
+      ready: () => this.synced,
+    });
+    this.address = await this.http.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.client?.stop();
+    this.demo?.stop();
+    await this.http?.close();
+    await this.localServer?.close();
+    await this.recorder?.close();
+  }
+
+  private async startSource(): Promise<string> {
+    if (this.opts.mode === 'live') {
+      if (!this.opts.hubbleAddress) throw new Error('live mode needs a Hubble address');
+      return this.opts.hubbleAddress;
+    }
+    const history = new FlowHistory(LOCAL_HISTORY);
+    if (this.opts.mode === 'replay') {
+      const file = this.opts.replayFile as string;
+      const loaded = await loadReplayFile(file);
+      this.replaySkipped = loaded.skipped;
+      for (const e of loaded.errors) this.log(`flowlens: ${file}: ${e}`);
+      this.log(`flowlens: replaying ${loaded.records.length} flows from ${file}`);
+      for (const r of loaded.records) history.push(r);
+    } else {
+      const lab = this.opts.lab as Lab;
+      this.demo = new DemoSource(lab, history, { seed: this.opts.seed });
+      this.demo.start();
+    }
+    this.localServer = new HubbleServer({
+      history,
+      version: `flowlens ${VERSION}`,
+      nodes: this.demo ? () => this.demo?.generator.nodeNames ?? [] : undefined,
+    });
+    const port = await this.localServer.listen('127.0.0.1', 0);
+    return `127.0.0.1:${port}`;
+  }
+
+  private onFlow(rec: FlowRecord): void {
+    this.rate.mark();
+    this.recorder?.write(rec);
+    this.opts.onFlow?.(rec);
+  }
+
+  private onState(s: ConnectionState): void {
+    if (s.state === 'live') this.synced = true;
+    const detail =
+      s.state === 'retrying' ? `: ${s.lastError}` : s.state === 'failed' ? `: ${s.reason}` : '';
+    this.log(`flowlens: hubble ${s.state}${detail}`);
+  }
+
+  status() {
+    const c = this.client;
+    const s = c?.state ?? { state: 'stopped' as const };
+    const stats = c?.stats;
+    return {
+      version: VERSION,
+      mode: this.opts.mode,
+      hubble: {
+        state: s.state,
+        address: this.opts.mode === 'live' ? this.opts.hubbleAddress : undefined,
+        flowsReceived: stats?.flowsReceived ?? 0,
+        flowsPerSecond: this.rate.perSecond(),
+        lastError: s.state === 'retrying' ? s.lastError : s.state === 'failed' ? s.reason : null,
+        retryInMs: s.state === 'retrying' ? Math.max(0, s.retryAt - Date.now()) : undefined,
+        reconnects: stats?.reconnects ?? 0,
+        duplicatesDropped: stats?.duplicatesDropped ?? 0,
+        nodes: c ? [...c.nodes.values()] : [],
+        server: c?.serverStatus,
+      },
+      kubernetes: { state: 'disabled', synced: false, objects: 0 },
+      clients: 0,
+      dropped: {
+        malformedFlows: stats?.malformed ?? 0,
+        lastMalformed: stats?.lastMalformed,
+        lostEvents: stats?.lostEvents ?? {},
+        replayLinesSkipped: this.replaySkipped,
+        recorder: this.recorder?.stats.dropped ?? 0,
+      },
+      recorder: this.recorder?.stats,
+    };
+  }
+}

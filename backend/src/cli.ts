@@ -1,0 +1,267 @@
+// The `flowlens` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
+import { readFileSync, existsSync } from 'node:fs';
+import { App } from './app.ts';
+import type { AppOptions } from './app.ts';
+import { formatOptions, parseOptions, parsePort, UsageError } from './cli-args.ts';
+import type { OptionSpec, ParsedOptions } from './cli-args.ts';
+import { DEFAULT_SCENARIO, SCENARIOS } from './demo/scenarios/index.ts';
+import type { Lab } from './demo/lab.ts';
+import { DemoSource } from './demo/demo-source.ts';
+import { FlowHistory } from './hubble/flow-history.ts';
+import { HubbleServer } from './hubble/server.ts';
+import type { HubbleServerTLS } from './hubble/server.ts';
+import type { HubbleTLSOptions } from './hubble/client.ts';
+import { loadReplayFile } from './hubble/replay-file.ts';
+import { VERSION } from './version.ts';
+
+const SERVE_OPTIONS: Record<string, OptionSpec> = {
+  demo: {
+    kind: 'optional-string',
+    valueName: 'SCENARIO',
+    help: `built-in simulated lab cluster (default when no source is given): ${Object.keys(SCENARIOS).join(', ')}`,
+  },
+  hubble: {
+    kind: 'string',
+    valueName: 'ADDR',
+    env: 'HUBBLE_ADDR',
+    help: 'Hubble Relay address, e.g. 127.0.0.1:4245',
+  },
+  'hubble-tls': { kind: 'boolean', help: 'connect to Relay with TLS' },
+  'hubble-ca': {
+    kind: 'string',
+    valueName: 'FILE',
+    help: 'CA bundle to verify Relay (implies TLS)',
+  },
+  'hubble-cert': { kind: 'string', valueName: 'FILE', help: 'client certificate for mTLS' },
+  'hubble-key': { kind: 'string', valueName: 'FILE', help: 'client key for mTLS' },
+  'hubble-server-name': {
+    kind: 'string',
+    valueName: 'NAME',
+    help: "name to verify Relay's certificate against",
+  },
+  replay: {
+    kind: 'string',
+    valueName: 'FILE',
+    help: 'flows from `hubble observe -o json` lines or a flowlens recording',
+  },
+  record: {
+    kind: 'string',
+    valueName: 'FILE',
+    help: 'append every received flow (Hubble JSON lines)',
+  },
+  host: {
+    kind: 'string',
+    valueName: 'HOST',
+    env: 'HOST',
+    help: 'listen address (default 127.0.0.1)',
+  },
+  port: { kind: 'string', valueName: 'PORT', env: 'PORT', help: 'listen port (default 8080)' },
+  seed: { kind: 'string', valueName: 'N', help: 'demo random seed (default 1)' },
+  help: { kind: 'boolean', help: 'show this help' },
+};
+
+const HUBBLE_SERVER_OPTIONS: Record<string, OptionSpec> = {
+  replay: { kind: 'string', valueName: 'FILE', help: 'serve the flows of this file' },
+  demo: {
+    kind: 'optional-string',
+    valueName: 'SCENARIO',
+    help: `serve a simulated lab: ${Object.keys(SCENARIOS).join(', ')}`,
+  },
+  host: { kind: 'string', valueName: 'HOST', help: 'listen address (default 127.0.0.1)' },
+  port: { kind: 'string', valueName: 'PORT', help: 'listen port (default 4245)' },
+  seed: { kind: 'string', valueName: 'N', help: 'demo random seed (default 1)' },
+  'tls-cert': { kind: 'string', valueName: 'FILE', help: 'serve TLS with this certificate' },
+  'tls-key': { kind: 'string', valueName: 'FILE', help: 'private key of --tls-cert' },
+  'tls-client-ca': {
+    kind: 'string',
+    valueName: 'FILE',
+    help: 'require client certificates signed by this CA (mTLS)',
+  },
+  help: { kind: 'boolean', help: 'show this help' },
+};
+
+const USAGE = `flowlens ${VERSION} — what talks to what in your cluster, what was dropped, and why
+
+Usage:
+  flowlens [serve] [options]          the dashboard (demo mode when no source is given)
+  flowlens hubble-server [options]    a Hubble-compatible Observer API serving a recording or the demo
+  flowlens --version
+
+serve options:
+${formatOptions(SERVE_OPTIONS)}
+
+hubble-server options:
+${formatOptions(HUBBLE_SERVER_OPTIONS)}`;
+
+function readFile(path: string, option: string): Buffer {
+  if (!existsSync(path)) throw new UsageError(`${option}: no such file: ${path}`);
+  return readFileSync(path);
+}
+
+function scenario(value: string | boolean | string[] | undefined): Lab {
+  const name = typeof value === 'string' ? value : DEFAULT_SCENARIO;
+  const lab = SCENARIOS[name];
+  if (!lab) {
+    throw new UsageError(
+      `unknown demo scenario ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`,
+    );
+  }
+  return lab;
+}
+
+function seedOf(o: ParsedOptions): number {
+  const seed = o['seed'] === undefined ? 1 : Number(o['seed']);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${o['seed']}`);
+  return seed;
+}
+
+function str(o: ParsedOptions, name: string): string | undefined {
+  const v = o[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function serveOptions(o: ParsedOptions): AppOptions {
+  const sources = ['hubble', 'replay', 'demo'].filter((k) => o[k] !== undefined);
+  if (sources.length > 1) {
+    throw new UsageError(
+      `choose one flow source, not ${sources.map((s) => `--${s}`).join(' and ')}`,
+    );
+  }
+  const host = str(o, 'host') ?? '127.0.0.1';
+  const port = parsePort(str(o, 'port') ?? '8080', '--port');
+  const base = { host, port, recordFile: str(o, 'record') };
+  const hubble = str(o, 'hubble');
+  if (hubble !== undefined) {
+    let tls: HubbleTLSOptions | undefined;
+    const ca = str(o, 'hubble-ca');
+    const cert = str(o, 'hubble-cert');
+    const key = str(o, 'hubble-key');
+    if ((cert === undefined) !== (key === undefined)) {
+      throw new UsageError('--hubble-cert and --hubble-key go together');
+    }
+    if (o['hubble-tls'] || ca || cert) {
+      tls = {
+        ca: ca ? readFile(ca, '--hubble-ca') : undefined,
+        cert: cert ? readFile(cert, '--hubble-cert') : undefined,
+        key: key ? readFile(key, '--hubble-key') : undefined,
+        serverName: str(o, 'hubble-server-name'),
+      };
+    }
+    return { ...base, mode: 'live', hubbleAddress: hubble, hubbleTLS: tls };
+  }
+  const replay = str(o, 'replay');
+  if (replay !== undefined) {
+    readFile(replay, '--replay');
+    return { ...base, mode: 'replay', replayFile: replay };
+  }
+  return { ...base, mode: 'demo', lab: scenario(o['demo']), seed: seedOf(o) };
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const o = parseOptions(argv, SERVE_OPTIONS);
+  if (o['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  const app = new App(serveOptions(o));
+  await app.start();
+  const addr = app.address;
+  console.error(
+    `flowlens: dashboard on http://${addr?.host}:${addr?.port}/ (${app.status().mode} mode)`,
+  );
+  await waitForSignal();
+  await app.stop();
+  return 0;
+}
+
+async function hubbleServer(argv: string[]): Promise<number> {
+  const o = parseOptions(argv, HUBBLE_SERVER_OPTIONS);
+  if (o['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  const replay = str(o, 'replay');
+  if (replay !== undefined && o['demo'] !== undefined) {
+    throw new UsageError('choose one of --replay and --demo');
+  }
+  let tls: HubbleServerTLS | undefined;
+  const cert = str(o, 'tls-cert');
+  const key = str(o, 'tls-key');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
+  if (cert && key) {
+    const ca = str(o, 'tls-client-ca');
+    tls = {
+      cert: readFile(cert, '--tls-cert'),
+      key: readFile(key, '--tls-key'),
+      clientCA: ca ? readFile(ca, '--tls-client-ca') : undefined,
+    };
+  }
+  const host = str(o, 'host') ?? '127.0.0.1';
+  const port = parsePort(str(o, 'port') ?? '4245', '--port');
+  const history = new FlowHistory(100_000);
+  let demo: DemoSource | undefined;
+  if (replay !== undefined) {
+    readFile(replay, '--replay');
+    const loaded = await loadReplayFile(replay);
+    for (const e of loaded.errors) console.error(`flowlens: ${replay}: ${e}`);
+    for (const r of loaded.records) history.push(r);
+    console.error(`flowlens: serving ${loaded.records.length} flows from ${replay}`);
+  } else {
+    demo = new DemoSource(scenario(o['demo']), history, { seed: seedOf(o) });
+    demo.start();
+  }
+  const server = new HubbleServer({
+    history,
+    tls,
+    version: `flowlens ${VERSION}`,
+    nodes: demo ? () => demo.generator.nodeNames : undefined,
+  });
+  const bound = await server.listen(host, port);
+  console.error(`flowlens: Hubble Observer API on ${host}:${bound}${tls ? ' (TLS)' : ''}`);
+  await waitForSignal();
+  demo?.stop();
+  await server.close();
+  return 0;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === '--version' || first === 'version') {
+      console.log(VERSION);
+      return 0;
+    }
+    if (first === 'help' || first === '-h') {
+      console.log(USAGE);
+      return 0;
+    }
+    if (first === 'hubble-server') return await hubbleServer(rest);
+    if (first === 'serve') return await serve(rest);
+    if (first !== undefined && !first.startsWith('--')) {
+      throw new UsageError(`unknown command ${first}`);
+    }
+    return await serve(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`flowlens: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`flowlens: ${(err as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,133 @@
+// The dashboard's HTTP server: health, status and the built UI. Bound to loopback unless told
+// otherwise, because flow data (DNS names, URLs, labels) says a lot about a cluster.
+import http from 'node:http';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const UI_DIR = fileURLToPath(new URL('../../../frontend/dist', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+// The UI never needs inline script, eval or third-party origins; saying so turns an injection
+// through a flow field into a blocked request instead of running code.
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+export type JsonHandler = (url: URL) => unknown;
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  uiDir?: string;
+  status: () => unknown;
+  ready: () => boolean;
+  /** Extra GET routes under /api/, answering JSON. */
+  api?: Record<string, JsonHandler>;
+}
+
+function send(res: http.ServerResponse, code: number, body: string, type: string): void {
+  res.writeHead(code, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(body);
+}
+
+function sendJson(res: http.ServerResponse, code: number, value: unknown): void {
+  send(res, code, JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+export class HttpServer {
+  private readonly server: http.Server;
+  private readonly uiDir: string;
+
+  constructor(private readonly opts: HttpServerOptions) {
+    this.uiDir = opts.uiDir ?? UI_DIR;
+    this.server = http.createServer((req, res) => this.route(req, res));
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
+        resolve({ host: this.opts.host, port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://flowlens.invalid');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` });
+      return;
+    }
+    try {
+      if (url.pathname === '/healthz') return send(res, 200, 'ok\n', 'text/plain');
+      if (url.pathname === '/readyz') {
+        const ready = this.opts.ready();
+        return send(res, ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n', 'text/plain');
+      }
+      if (url.pathname === '/api/status') return sendJson(res, 200, this.opts.status());
+      const handler = this.opts.api?.[url.pathname];
+      if (handler) return sendJson(res, 200, handler(url));
+      if (url.pathname.startsWith('/api/')) {
+        return sendJson(res, 404, { error: `no such endpoint: ${url.pathname}` });
+      }
+      this.serveStatic(url.pathname, res);
+    } catch (err) {
+      sendJson(res, 500, { error: (err as Error).message });
+    }
+  }
+
+  private serveStatic(pathname: string, res: http.ServerResponse): void {
+    const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let file = join(this.uiDir, rel);
+    if (!file.startsWith(this.uiDir + sep) && file !== this.uiDir) {
+      return send(res, 404, 'not found\n', 'text/plain');
+    }
+    if (!existsSync(file) || statSync(file).isDirectory()) file = join(this.uiDir, 'index.html');
+    if (!existsSync(file)) {
+      return send(res, 503, 'The UI is not built; run `npm run build`.\n', 'text/plain');
+    }
+    const hashed = /[.-][A-Za-z0-9_-]{8,}\.(js|css|woff2|svg|png)$/.test(file);
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+      // Vite puts a content hash in asset names, so those never change; index.html always may.
+      'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    });
+    createReadStream(file).pipe(res);
+  }
+}
