@@ -2,7 +2,7 @@
 // backoff and resumed from the newest flow seen, so a Relay restart neither loses nor repeats
 // flows. Connection state is data, for /api/status and the UI.
 import * as grpc from '@grpc/grpc-js';
-import { observerService } from './proto.ts';
+import { tolerantObserverClient } from './proto.ts';
 import { responseFromWire } from './wire.ts';
 import { recordFromResponse, validateFlow } from './json-codec.ts';
 import { flowKey, ResumeWindow } from './resume-window.ts';
@@ -150,7 +150,7 @@ export class HubbleClient {
   }
 
   private makeClient(): grpc.Client {
-    const Observer = observerService();
+    const Observer = tolerantObserverClient();
     const tls = this.opts.tls;
     const options: grpc.ChannelOptions = {
       // Go gRPC servers answer pings closer than five minutes apart with GOAWAY.
@@ -250,6 +250,11 @@ export class HubbleClient {
   }
 
   private handle(msg: Record<string, unknown>): void {
+    if (typeof msg['undecodable'] === 'string') {
+      this.stats.malformed += 1;
+      this.stats.lastMalformed = `undecodable frame: ${msg['undecodable']}`;
+      return;
+    }
     let res;
     try {
       res = responseFromWire(msg);

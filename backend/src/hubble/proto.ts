@@ -37,3 +37,37 @@ export function observerService(): ObserverServiceConstructor {
   const observer = load()['observer'] as grpc.GrpcObject;
   return observer['Observer'] as ObserverServiceConstructor;
 }
+
+/** Marks a response frame that did not decode; the stream goes on past it. */
+export interface UndecodableFrame {
+  undecodable: string;
+}
+
+let tolerant: grpc.ServiceClientConstructor | undefined;
+
+/**
+ * The Observer client with a forgiving GetFlows decoder. grpc-js ends the whole call when a
+ * frame fails to decode; one corrupt flow would then cost a reconnect and, since the resume
+ * asks for the same flows again, possibly a loop. Instead such a frame arrives as an
+ * UndecodableFrame, which the client counts and skips.
+ */
+export function tolerantObserverClient(): grpc.ServiceClientConstructor {
+  if (tolerant) return tolerant;
+  const original = observerService().service;
+  const getFlows = original['GetFlows'];
+  const service: grpc.ServiceDefinition = {
+    ...original,
+    GetFlows: {
+      ...getFlows,
+      responseDeserialize: (buf: Buffer): unknown => {
+        try {
+          return getFlows.responseDeserialize(buf);
+        } catch (err) {
+          return { undecodable: (err as Error).message } satisfies UndecodableFrame;
+        }
+      },
+    },
+  };
+  tolerant = grpc.makeGenericClientConstructor(service, 'Observer');
+  return tolerant;
+}
