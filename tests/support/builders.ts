@@ -1,6 +1,6 @@
 // Test builders: a realistic flow with every field a test does not care about filled in.
 import type { FlowRecord, HubbleFlow } from '../../backend/src/hubble/types.ts';
-import { parseTimeNs } from '../../backend/src/hubble/time.ts';
+import { formatTimeNs, parseTimeNs } from '../../backend/src/hubble/time.ts';
 
 let counter = 0;
 
@@ -47,8 +47,5 @@ export function makeRecord(over: Partial<HubbleFlow> = {}): FlowRecord {
 /** A flow at `base + i` milliseconds, for sequences. */
 export function flowAt(i: number, over: Partial<HubbleFlow> = {}): FlowRecord {
   const ns = parseTimeNs('2026-11-22T10:00:00Z')! + BigInt(i) * 1_000_000n;
-  const s = ns / 1_000_000_000n;
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  const time = new Date(Number(s) * 1000).toISOString().slice(0, 19) + `.${frac}Z`;
-  return makeRecord({ time, uuid: `flow-${i}`, ...over });
+  return makeRecord({ time: formatTimeNs(ns), uuid: `flow-${i}`, ...over });
 }
