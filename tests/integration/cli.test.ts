@@ -62,7 +62,10 @@ describe('flowlens serve', () => {
   it('replays a file, skipping and counting malformed lines', async () => {
     const file = join(tmp(), 'lab.jsonl');
     const good = [0, 1, 2].map((i) => formatLine({ flow: flowAt(i).flow, node_name: 'c/n' }));
-    writeFileSync(file, [good[0], '{oops', good[1], '{"flow":{"time":"soon"}}', good[2], ''].join('\n'));
+    writeFileSync(
+      file,
+      [good[0], '{oops', good[1], '{"flow":{"time":"soon"}}', good[2], ''].join('\n'),
+    );
     const d = await dashboard(['--replay', file]);
     const s = await statusUntil(d.url, (x) => x.hubble.flowsReceived === 3, 'replayed flows');
     expect(s.mode).toBe('replay');

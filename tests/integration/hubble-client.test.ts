@@ -68,7 +68,9 @@ describe('HubbleClient', () => {
   it('asks only for the fields it reads (field mask)', async () => {
     const s = await startServer();
     cleanup.push(() => s.server.close());
-    s.history.push(flowAt(0, { drop_reason: 133, verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' }));
+    s.history.push(
+      flowAt(0, { drop_reason: 133, verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' }),
+    );
     const { flows } = client(s.address);
     await waitFor(() => flows.length === 1, 'the flow');
     expect(flows[0].flow.drop_reason_desc).toBe('POLICY_DENIED');
@@ -140,7 +142,9 @@ describe('HubbleClient', () => {
     const unknownEnum = encode(
       responseToWire({ flow: { ...flowAt(2).flow, verdict: 77 }, node_name: 'n' }),
     );
-    const nodeStatus = encode({ node_status: { state_change: 'NODE_UNAVAILABLE', node_names: ['x'] } });
+    const nodeStatus = encode({
+      node_status: { state_change: 'NODE_UNAVAILABLE', node_names: ['x'] },
+    });
     const lost = encode({
       lost_events: { source: 'PERF_EVENT_RING_BUFFER', num_events_lost: '12', cpu: { value: 1 } },
     });
@@ -165,7 +169,10 @@ describe('HubbleClient', () => {
     cleanup.push(() => void server.forceShutdown());
 
     const { c, flows } = client(`127.0.0.1:${port}`);
-    await waitFor(() => flows.length === 3 && c.stats.lostEvents['PERF_EVENT_RING_BUFFER'] === 12, 'frames');
+    await waitFor(
+      () => flows.length === 3 && c.stats.lostEvents['PERF_EVENT_RING_BUFFER'] === 12,
+      'frames',
+    );
     expect(c.stats.malformed).toBe(1);
     expect(c.stats.lastMalformed).toMatch(/undecodable frame/);
     expect(flows[2].flow.verdict).toBe(77);

@@ -12,11 +12,14 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
-async function serverWith(n: number, over = (i: number) => ({}) as object) {
+async function serverWith(n: number, over = (_i: number) => ({}) as object) {
   const s = await startServer();
   for (let i = 0; i < n; i++) s.history.push(flowAt(i, over(i)));
   const client = rawClient(s.address);
-  cleanup.push(() => client.close(), () => s.server.close());
+  cleanup.push(
+    () => client.close(),
+    () => s.server.close(),
+  );
   return { ...s, client };
 }
 
@@ -112,7 +115,10 @@ describe('hubble-server GetFlows', () => {
   it('reports what a slow follower lost as lost_events instead of buffering it all', async () => {
     const s = await startServer(new FlowHistory(1000), { followerQueueLimit: 5 });
     const client = rawClient(s.address);
-    cleanup.push(() => client.close(), () => s.server.close());
+    cleanup.push(
+      () => client.close(),
+      () => s.server.close(),
+    );
     const f = followFlows(client, { follow: true });
     cleanup.push(f.cancel);
     await new Promise((r) => setTimeout(r, 100));

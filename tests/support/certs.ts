@@ -21,19 +21,61 @@ function openssl(dir: string, args: string[]): void {
 export function makeCerts(serverName: string): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-certs-'));
   const key = (name: string) =>
-    openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name]);
+    openssl(dir, [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      name,
+    ]);
   key('ca.key');
-  openssl(dir, ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=flowlens test CA', '-days', '2', '-out', 'ca.crt']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.key',
+    '-subj',
+    '/CN=flowlens test CA',
+    '-days',
+    '2',
+    '-out',
+    'ca.crt',
+  ]);
   for (const [who, ext] of [
     ['server', `subjectAltName=DNS:${serverName}\nextendedKeyUsage=serverAuth`],
     ['client', 'extendedKeyUsage=clientAuth'],
   ] as const) {
     key(`${who}.key`);
-    openssl(dir, ['req', '-new', '-key', `${who}.key`, '-subj', `/CN=${who}`, '-out', `${who}.csr`]);
+    openssl(dir, [
+      'req',
+      '-new',
+      '-key',
+      `${who}.key`,
+      '-subj',
+      `/CN=${who}`,
+      '-out',
+      `${who}.csr`,
+    ]);
     writeFileSync(join(dir, `${who}.ext`), ext);
     openssl(dir, [
-      'x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '2', '-extfile', `${who}.ext`, '-out', `${who}.crt`,
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${who}.ext`,
+      '-out',
+      `${who}.crt`,
     ]);
   }
   const read = (f: string) => readFileSync(join(dir, f));

@@ -83,7 +83,15 @@ describe('LabGenerator', () => {
   it('rejects a lab whose conversations name things it does not define', () => {
     const broken: Lab = {
       ...threeTier,
-      conversations: [{ from: 'web/ghost', to: { service: 'web/frontend' }, port: 80, protocol: 'TCP', everyMs: 100 }],
+      conversations: [
+        {
+          from: 'web/ghost',
+          to: { service: 'web/frontend' },
+          port: 80,
+          protocol: 'TCP',
+          everyMs: 100,
+        },
+      ],
     };
     expect(() => new LabGenerator(broken)).toThrow(/unknown source pod web\/ghost/);
   });

@@ -39,7 +39,11 @@ describe('compileFilter matches Hubble semantics', () => {
     ['fqdn exact miss', { destination_fqdn: ['github.com'] }, false],
     ['service prefix', { destination_service: ['api/backend'] }, true],
     ['workload by name', { source_workload: [{ name: 'frontend' }] }, true],
-    ['workload by kind mismatch', { source_workload: [{ name: 'frontend', kind: 'StatefulSet' }] }, false],
+    [
+      'workload by kind mismatch',
+      { source_workload: [{ name: 'frontend', kind: 'StatefulSet' }] },
+      false,
+    ],
     ['identity', { destination_identity: [41001] }, true],
     ['http status exact', { http_status_code: ['503'] }, true],
     ['http status class', { http_status_code: ['5+'] }, true],

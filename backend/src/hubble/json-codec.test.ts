@@ -28,10 +28,12 @@ describe('parseLine', () => {
   });
 
   it('reads node_status and lost_events lines', () => {
-    expect(parseLine('{"node_status":{"state_change":"NODE_CONNECTED","node_names":["a"]}}'))
-      .toBeTruthy();
-    expect(parseLine('{"lost_events":{"source":"PERF_EVENT_RING_BUFFER","num_events_lost":"3"}}'))
-      .toBeTruthy();
+    expect(
+      parseLine('{"node_status":{"state_change":"NODE_CONNECTED","node_names":["a"]}}'),
+    ).toBeTruthy();
+    expect(
+      parseLine('{"lost_events":{"source":"PERF_EVENT_RING_BUFFER","num_events_lost":"3"}}'),
+    ).toBeTruthy();
   });
 
   it.each([
