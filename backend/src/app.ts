@@ -97,7 +97,8 @@ export class App {
       const loaded = await loadReplayFile(file);
       this.replaySkipped = loaded.skipped;
       for (const e of loaded.errors) this.log(`flowlens: ${file}: ${e}`);
-      this.log(`flowlens: replaying ${loaded.records.length} flows from ${file}`);
+      const extra = loaded.nonFlow ? ` (${loaded.nonFlow} non-flow events ignored)` : '';
+      this.log(`flowlens: replaying ${loaded.records.length} flows from ${file}${extra}`);
       for (const r of loaded.records) history.push(r);
     } else {
       const lab = this.opts.lab as Lab;

@@ -36,6 +36,11 @@ describe('parseLine', () => {
     ).toBeTruthy();
   });
 
+  it('reads agent_event and debug_event lines from exporter files as non-flow lines', () => {
+    expect(parseLine('{"agent_event":{},"node_name":"my-node"}')?.flow).toBeUndefined();
+    expect(parseLine('{"debug_event":{},"node_name":"my-node"}')?.flow).toBeUndefined();
+  });
+
   it.each([
     ['{not json', /not JSON/],
     ['[1,2]', /expected a JSON object per line/],

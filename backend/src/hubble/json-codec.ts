@@ -106,6 +106,8 @@ function looksLikeBareFlow(v: Obj): boolean {
   return 'verdict' in v || 'IP' in v || 'l4' in v || 'source' in v || 'uuid' in v;
 }
 
+const EVENT_KEYS = ['flow', 'node_status', 'lost_events', 'agent_event', 'debug_event'] as const;
+
 /** Parses one line. Blank lines give undefined; anything malformed throws FlowDecodeError. */
 export function parseLine(line: string): FlowsResponse | undefined {
   const text = line.trim();
@@ -126,11 +128,11 @@ export function parseLine(line: string): FlowsResponse | undefined {
   for (const k of ['node_status', 'lost_events'] as const) {
     if (obj[k] !== undefined) check(isObj(obj[k]), `${k}: expected an object`);
   }
+  // Hubble's exporter files also carry agent and debug events; they are valid lines, just not
+  // flows, so they read as responses without a flow (the replay loader counts them).
   check(
-    obj['flow'] !== undefined ||
-      obj['node_status'] !== undefined ||
-      obj['lost_events'] !== undefined,
-    'line has none of flow, node_status, lost_events',
+    EVENT_KEYS.some((k) => obj[k] !== undefined),
+    'line has none of flow, node_status, lost_events, agent_event, debug_event',
   );
   if (obj['time'] !== undefined) {
     check(

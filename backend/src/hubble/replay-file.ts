@@ -10,6 +10,8 @@ export interface ReplayLoadResult {
   records: FlowRecord[];
   lines: number;
   skipped: number;
+  /** Valid lines that hold no flow (lost_events, node_status, agent or debug events). */
+  nonFlow: number;
   /** The first few problems, as `line N: reason`. */
   errors: string[];
 }
@@ -17,13 +19,14 @@ export interface ReplayLoadResult {
 const MAX_REPORTED = 20;
 
 export async function loadReplayFile(file: string): Promise<ReplayLoadResult> {
-  const result: ReplayLoadResult = { records: [], lines: 0, skipped: 0, errors: [] };
+  const result: ReplayLoadResult = { records: [], lines: 0, skipped: 0, nonFlow: 0, errors: [] };
   const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of rl) {
     result.lines += 1;
     try {
       const res = parseLine(line);
       if (res?.flow) result.records.push(recordFromResponse({ ...res, flow: res.flow }));
+      else if (res) result.nonFlow += 1;
     } catch (err) {
       if (!(err instanceof FlowDecodeError)) throw err;
       result.skipped += 1;
