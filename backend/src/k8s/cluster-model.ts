@@ -279,7 +279,8 @@ export class ClusterModel implements ClusterView {
 
   private list<T extends KubeObject>(kind: ResourceKind, namespace?: string): T[] {
     const all = [...this.store.get(kind)!.values()] as T[];
-    const out = namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+    const out =
+      namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
     return out.sort(byName);
   }
 
@@ -383,7 +384,8 @@ export class ClusterModel implements ClusterView {
     // No EndpointSlices known (offline manifests): the selector's running pods stand in.
     const svc = this.service(namespace, serviceName);
     for (const pod of this.pods(namespace)) {
-      if (!selectorMapMatches(svc?.spec?.selector, pod.metadata.labels) || isFinished(pod)) continue;
+      if (!selectorMapMatches(svc?.spec?.selector, pod.metadata.labels) || isFinished(pod))
+        continue;
       const ips = podIPs(pod);
       const backend: ServiceBackend = { ip: ips[0] ?? '', ready: true, pod };
       if (pod.spec?.nodeName) backend.nodeName = pod.spec.nodeName;
