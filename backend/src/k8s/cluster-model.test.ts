@@ -132,11 +132,12 @@ describe('ClusterModel indexes', () => {
     const model = new ClusterModel();
     model.apply('Service', 'ADDED', svc('shop', 'web', '10.96.0.10', { app: 'web' }));
     model.apply('Service', 'ADDED', svc('shop', 'headless', 'None', { app: 'web' }));
-    model.apply('Service', 'ADDED', {
+    const external: Service = {
       kind: 'Service',
       metadata: { name: 'external', namespace: 'shop' },
       spec: { type: 'ExternalName', externalName: 'example.com' },
-    });
+    };
+    model.apply('Service', 'ADDED', external);
     expect(model.serviceByClusterIP('10.96.0.10')?.metadata.name).toBe('web');
     expect(model.serviceByClusterIP('None')).toBeUndefined();
     const names = model.servicesSelecting(pod('shop', 'web')).map((s) => s.metadata.name);

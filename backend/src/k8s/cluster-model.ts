@@ -100,6 +100,8 @@ export interface ClusterView {
   nodes(): Node[];
   node(name: string): Node | undefined;
   nodeByIP(ip: string): Node | undefined;
+  /** Every object of a kind (optionally in one namespace), sorted by namespace/name. */
+  objects(kind: ResourceKind, namespace?: string): KubeObject[];
   /** Object counts per kind. */
   counts(): Partial<Record<ResourceKind, number>>;
 }
@@ -442,6 +444,10 @@ export class ClusterModel implements ClusterView {
   nodeByIP(ip: string): Node | undefined {
     const k = this.nodesByIP.get(ip);
     return k ? this.get<Node>('Node', k) : undefined;
+  }
+
+  objects(kind: ResourceKind, namespace?: string): KubeObject[] {
+    return this.list(kind, namespace);
   }
 
   counts(): Partial<Record<ResourceKind, number>> {
