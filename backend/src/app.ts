@@ -12,9 +12,13 @@ import type { Lab } from './demo/lab.ts';
 import { Recorder } from './store/recorder.ts';
 import { HttpServer } from './stream/http-server.ts';
 import { RateMeter } from './shared/rate-meter.ts';
+import { ClusterModel } from './k8s/cluster-model.ts';
+import { formatProblem, loadManifests } from './k8s/manifests.ts';
+import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { VERSION } from './version.ts';
 
-export type Mode = 'demo' | 'live' | 'replay';
+/** `offline`: a cluster model from manifests and no flow source. */
+export type Mode = 'demo' | 'live' | 'replay' | 'offline';
 
 export interface AppOptions {
   mode: Mode;
@@ -29,6 +33,8 @@ export interface AppOptions {
   /** replay: the recording to serve. */
   replayFile?: string;
   recordFile?: string;
+  /** Offline cluster model from these YAML files or folders. */
+  manifests?: string[];
   uiDir?: string;
   /** Called for every flow that reaches the pipeline (tests, later stages). */
   onFlow?: (rec: FlowRecord) => void;
@@ -48,6 +54,9 @@ export class App {
   private http: HttpServer | undefined;
   private replaySkipped = 0;
   private synced = false;
+  private manifestResult: ManifestLoadResult | undefined;
+  /** What flowlens knows of the cluster; empty until a cluster source is configured. */
+  readonly model = new ClusterModel();
   /** Where the HTTP server listens, once started. */
   address: { host: string; port: number } | undefined;
 
@@ -57,6 +66,39 @@ export class App {
   }
 
   async start(): Promise<void> {
+    await this.startCluster();
+    if (this.opts.mode !== 'offline') await this.startFlows();
+    this.http = new HttpServer({
+      host: this.opts.host,
+      port: this.opts.port,
+      uiDir: this.opts.uiDir,
+      status: () => this.status(),
+      ready: () => this.ready(),
+    });
+    this.address = await this.http.listen();
+  }
+
+  private async startCluster(): Promise<void> {
+    const paths = this.opts.manifests;
+    if (!paths?.length) return;
+    const res = await loadManifests(paths, this.model);
+    this.manifestResult = res;
+    for (const p of res.problems.slice(0, 50)) this.log(`flowlens: ${formatProblem(p)}`);
+    if (res.problems.length > 50) this.log(`flowlens: … and ${res.problems.length - 50} more`);
+    const objects = Object.values(res.loaded).reduce((a, b) => a + b, 0);
+    this.log(
+      `flowlens: loaded ${objects} objects from ${res.files} manifest files` +
+        (res.problems.length ? ` (${res.problems.length} documents skipped)` : ''),
+    );
+  }
+
+  private ready(): boolean {
+    const flowsReady = this.opts.mode === 'offline' || this.synced;
+    const k8s = this.kubernetesStatus();
+    return flowsReady && (k8s.state === 'disabled' || k8s.synced);
+  }
+
+  private async startFlows(): Promise<void> {
     const address = await this.startSource();
     if (this.opts.recordFile) this.recorder = new Recorder(this.opts.recordFile);
     this.client = new HubbleClient({
@@ -68,14 +110,6 @@ export class App {
       onState: (s) => this.onState(s),
     });
     this.client.start();
-    this.http = new HttpServer({
-      host: this.opts.host,
-      port: this.opts.port,
-      uiDir: this.opts.uiDir,
-      status: () => this.status(),
-      ready: () => this.synced,
-    });
-    this.address = await this.http.listen();
   }
 
   async stop(): Promise<void> {
@@ -127,6 +161,28 @@ export class App {
     this.log(`flowlens: hubble ${s.state}${detail}`);
   }
 
+  kubernetesStatus() {
+    const m = this.manifestResult;
+    if (m) {
+      const objects = Object.values(this.model.counts()).reduce((a, b) => a + b, 0);
+      return {
+        state: 'synced',
+        source: 'manifests',
+        synced: true,
+        objects,
+        revision: this.model.revision,
+        counts: this.model.counts(),
+        manifests: {
+          files: m.files,
+          ignored: m.ignored,
+          synthesizedPods: m.synthesizedPods,
+          problems: m.problems.map(formatProblem),
+        },
+      };
+    }
+    return { state: 'disabled', source: 'none', synced: false, objects: 0 };
+  }
+
   status() {
     const c = this.client;
     const s = c?.state ?? { state: 'stopped' as const };
@@ -146,7 +202,7 @@ export class App {
         nodes: c ? [...c.nodes.values()] : [],
         server: c?.serverStatus,
       },
-      kubernetes: { state: 'disabled', synced: false, objects: 0 },
+      kubernetes: this.kubernetesStatus(),
       clients: 0,
       dropped: {
         malformedFlows: stats?.malformed ?? 0,

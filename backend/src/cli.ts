@@ -49,6 +49,11 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
     valueName: 'FILE',
     help: 'append every received flow (Hubble JSON lines)',
   },
+  manifests: {
+    kind: 'string[]',
+    valueName: 'PATH',
+    help: 'offline cluster model from YAML files or folders (repeatable)',
+  },
   host: {
     kind: 'string',
     valueName: 'HOST',
@@ -129,7 +134,16 @@ export function serveOptions(o: ParsedOptions): AppOptions {
   }
   const host = str(o, 'host') ?? '127.0.0.1';
   const port = parsePort(str(o, 'port') ?? '8080', '--port');
-  const base = { host, port, recordFile: str(o, 'record') };
+  const manifests = o['manifests'] as string[] | undefined;
+  for (const m of manifests ?? []) {
+    if (!existsSync(m)) throw new UsageError(`--manifests: no such file or folder: ${m}`);
+  }
+  if (manifests && o['demo'] !== undefined) {
+    throw new UsageError(
+      '--demo brings its own cluster; use --manifests with --hubble or --replay',
+    );
+  }
+  const base = { host, port, recordFile: str(o, 'record'), manifests };
   const hubble = str(o, 'hubble');
   if (hubble !== undefined) {
     let tls: HubbleTLSOptions | undefined;
@@ -153,6 +167,10 @@ export function serveOptions(o: ParsedOptions): AppOptions {
   if (replay !== undefined) {
     readFile(replay, '--replay');
     return { ...base, mode: 'replay', replayFile: replay };
+  }
+  if (manifests) {
+    if (base.recordFile) throw new UsageError('--record needs a flow source');
+    return { ...base, mode: 'offline' };
   }
   return { ...base, mode: 'demo', lab: scenario(o['demo']), seed: seedOf(o) };
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, runFlowlens, startDashboard } from '../support/process.ts';
+import { getJson, ROOT, runFlowlens, startDashboard } from '../support/process.ts';
 import type { Running } from '../support/process.ts';
 import { flowAt } from '../support/builders.ts';
 import { formatLine, parseLine } from '../../backend/src/hubble/json-codec.ts';
@@ -101,6 +101,24 @@ describe('flowlens serve', () => {
     const s = await statusUntil(d.url, (x) => x.hubble.flowsReceived > 20, 'flows from the relay');
     expect(s.mode).toBe('live');
   });
+
+  it('serves an offline cluster model from manifests, reporting bad documents', async () => {
+    const d = await dashboard([
+      '--manifests',
+      join(ROOT, 'tests/fixtures/manifests/shop'),
+      '--manifests',
+      join(ROOT, 'tests/fixtures/manifests/broken'),
+    ]);
+    const s = await getJson<Status & { kubernetes: Record<string, unknown> }>(
+      `${d.url}/api/status`,
+    );
+    expect(s.mode).toBe('offline');
+    expect(s.kubernetes).toMatchObject({ state: 'synced', source: 'manifests', synced: true });
+    expect(s.kubernetes['counts']).toMatchObject({ NetworkPolicy: 2, CiliumNetworkPolicy: 1 });
+    expect(d.output()).toMatch(/mixed\.yaml: document 2: /);
+    expect(d.output()).toMatch(/loaded \d+ objects from 5 manifest files \(4 documents skipped\)/);
+    expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+  });
 });
 
 describe('flowlens usage errors', () => {
@@ -112,6 +130,8 @@ describe('flowlens usage errors', () => {
     [['--replay', '/nonexistent/file'], /--replay: no such file: \/nonexistent\/file/],
     [['--hubble-cert', 'x', '--hubble', 'a:1'], /--hubble-cert and --hubble-key go together/],
     [['frobnicate'], /unknown command frobnicate/],
+    [['--manifests', '/nonexistent/x'], /--manifests: no such file or folder: \/nonexistent\/x/],
+    [['--demo', '--manifests', '.'], /--demo brings its own cluster/],
     [['hubble-server', '--tls-cert', 'x'], /--tls-cert and --tls-key go together/],
   ])('%j exits 2 with a one-line reason and the usage', async (args, reason) => {
     const r = runFlowlens(args);
