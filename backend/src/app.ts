@@ -15,6 +15,7 @@ import { RateMeter } from './shared/rate-meter.ts';
 import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
+import { loadLab } from './demo/lab-model.ts';
 import { VERSION } from './version.ts';
 
 /** `offline`: a cluster model from manifests and no flow source. */
@@ -79,6 +80,10 @@ export class App {
   }
 
   private async startCluster(): Promise<void> {
+    if (this.opts.mode === 'demo' && this.opts.lab) {
+      loadLab(this.opts.lab, this.model);
+      return;
+    }
     const paths = this.opts.manifests;
     if (!paths?.length) return;
     const res = await loadManifests(paths, this.model);
@@ -178,6 +183,16 @@ export class App {
           synthesizedPods: m.synthesizedPods,
           problems: m.problems.map(formatProblem),
         },
+      };
+    }
+    if (this.opts.mode === 'demo') {
+      return {
+        state: 'synced',
+        source: 'demo',
+        synced: true,
+        objects: Object.values(this.model.counts()).reduce((a, b) => a + b, 0),
+        revision: this.model.revision,
+        counts: this.model.counts(),
       };
     }
     return { state: 'disabled', source: 'none', synced: false, objects: 0 };
