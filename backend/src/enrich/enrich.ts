@@ -1,0 +1,191 @@
+// Hubble flow + cluster model → EnrichedFlow. Pure: the model is read, never written, and the
+// policy explanation comes from an injected function so this module stays free of the engine's
+// internals (and tests can stub it).
+import type { ClusterView } from '../k8s/cluster-model.ts';
+import type { FlowRecord, HubbleFlow, Layer4, PolicyRefWire } from '../hubble/types.ts';
+import { VERDICTS } from '../hubble/types.ts';
+import { resolvePeer } from './peers.ts';
+import type { EnrichedFlow, EnrichedL7, EnrichedVerdict, Peer, PolicyRef } from './types.ts';
+
+/** Drop reasons that mean "a policy said no". */
+export const POLICY_DROP_REASONS = new Set(['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED']);
+
+export interface ExplainResult {
+  verdict: 'ALLOWED' | 'DENIED';
+}
+
+/** Explains the policy decision for an enriched flow, or says nothing (undefined). */
+export type FlowExplainer<E extends ExplainResult> = (flow: EnrichedFlow<E>) => E | undefined;
+
+export interface EnricherOptions<E extends ExplainResult> {
+  model: ClusterView;
+  explain?: FlowExplainer<E>;
+  /** Explain every flow, not only policy drops (costly at high rates; the engine caches). */
+  explainAll?: boolean;
+}
+
+function verdictOf(v: HubbleFlow['verdict']): EnrichedVerdict {
+  if (
+    typeof v === 'string' &&
+    v !== 'VERDICT_UNKNOWN' &&
+    (VERDICTS as readonly string[]).includes(v)
+  ) {
+    return v as EnrichedVerdict;
+  }
+  return 'UNKNOWN';
+}
+
+const L4_KEYS = ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'] as const;
+
+function l4Of(l4: Layer4 | undefined): { protocol: string; sport?: number; dport?: number } {
+  if (!l4) return { protocol: 'UNKNOWN' };
+  for (const k of L4_KEYS) {
+    const v = l4[k];
+    if (!v) continue;
+    if (k === 'ICMPv4' || k === 'ICMPv6') return { protocol: k };
+    const p = v as { source_port?: number; destination_port?: number };
+    return { protocol: k, sport: p.source_port, dport: p.destination_port };
+  }
+  const other = Object.keys(l4)[0];
+  return { protocol: other ?? 'UNKNOWN' };
+}
+
+function policyRefs(list: PolicyRefWire[] | undefined, out: PolicyRef[]): void {
+  for (const p of list ?? []) {
+    if (!p.name) continue;
+    const ref: PolicyRef = { kind: p.kind || 'NetworkPolicy', name: p.name };
+    if (p.namespace) ref.namespace = p.namespace;
+    if (
+      !out.some((o) => o.kind === ref.kind && o.namespace === ref.namespace && o.name === ref.name)
+    ) {
+      out.push(ref);
+    }
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url, 'http://x.invalid').pathname;
+  } catch {
+    return url;
+  }
+}
+
+function l7Of(flow: HubbleFlow): EnrichedL7 | undefined {
+  const l7 = flow.l7;
+  if (!l7) return undefined;
+  const out: EnrichedL7 = { type: typeof l7.type === 'string' ? l7.type : 'UNKNOWN_L7_TYPE' };
+  if (l7.dns) {
+    out.dns = { query: l7.dns.query ?? '', ips: l7.dns.ips ?? [] };
+    if (l7.dns.rcode !== undefined) out.dns.rcode = l7.dns.rcode;
+  }
+  if (l7.http) {
+    const url = l7.http.url ?? '';
+    out.http = { method: l7.http.method ?? '', url, path: pathOf(url) };
+    if (l7.http.code !== undefined) out.http.code = l7.http.code;
+  }
+  return out;
+}
+
+function dropReasonOf(flow: HubbleFlow): string | undefined {
+  const d = flow.drop_reason_desc;
+  if (typeof d === 'string' && d !== 'DROP_REASON_UNKNOWN') return d;
+  if (typeof d === 'number' && d !== 0) return `DROP_REASON_${d}`;
+  if (flow.drop_reason) return `DROP_REASON_${flow.drop_reason}`;
+  return undefined;
+}
+
+export class Enricher<E extends ExplainResult = ExplainResult> {
+  private seq = 0;
+
+  constructor(private readonly opts: EnricherOptions<E>) {}
+
+  enrich(rec: FlowRecord): EnrichedFlow<E> {
+    const flow = rec.flow;
+    const node = rec.nodeName || flow.node_name || '';
+    const { protocol, sport, dport } = l4Of(flow.l4);
+    const ctx = { model: this.opts.model, observedOn: node };
+    const source = resolvePeer(flow.source, flow.IP?.source ?? '', sport, flow.source_names, ctx);
+    const destination = resolvePeer(
+      flow.destination,
+      flow.IP?.destination ?? '',
+      dport,
+      flow.destination_names,
+      ctx,
+    );
+    this.linkServices(flow, source, destination);
+
+    const allowedBy: PolicyRef[] = [];
+    const deniedBy: PolicyRef[] = [];
+    policyRefs(flow.egress_allowed_by, allowedBy);
+    policyRefs(flow.ingress_allowed_by, allowedBy);
+    policyRefs(flow.egress_denied_by, deniedBy);
+    policyRefs(flow.ingress_denied_by, deniedBy);
+
+    this.seq += 1;
+    const out: EnrichedFlow<E> = {
+      id: flow.uuid || `${node}:${rec.timeNs}:${this.seq}`,
+      time: flow.time ?? '',
+      timeNs: rec.timeNs.toString(),
+      node,
+      verdict: verdictOf(flow.verdict),
+      protocol,
+      source,
+      destination,
+      policy: { allowedBy, deniedBy },
+    };
+    const drop = dropReasonOf(flow);
+    if (drop && out.verdict === 'DROPPED') out.dropReason = drop;
+    const dir = flow.traffic_direction;
+    if (dir === 'INGRESS' || dir === 'EGRESS') out.direction = dir;
+    const reply = flow.is_reply ?? flow.reply;
+    if (reply !== undefined) out.isReply = reply;
+    if (typeof flow.Type === 'string') out.type = flow.Type;
+    const l7 = l7Of(flow);
+    if (l7) out.l7 = l7;
+    if (flow.Summary) out.summary = flow.Summary;
+
+    if (this.opts.explain && (this.opts.explainAll || this.isPolicyDrop(out))) {
+      this.attachExplanation(out);
+    }
+    return out;
+  }
+
+  /** Explains a flow on demand (the UI's "why?" on a forwarded flow). */
+  explain(flow: EnrichedFlow<E>): EnrichedFlow<E> {
+    if (this.opts.explain && !flow.policy.explanation) this.attachExplanation(flow);
+    return flow;
+  }
+
+  isPolicyDrop(f: EnrichedFlow<E>): boolean {
+    return (
+      f.verdict === 'DROPPED' && f.dropReason !== undefined && POLICY_DROP_REASONS.has(f.dropReason)
+    );
+  }
+
+  private attachExplanation(out: EnrichedFlow<E>): void {
+    const e = this.opts.explain?.(out);
+    if (!e) return;
+    out.policy.explanation = e;
+    // Replies ride on connection tracking, not policy; only requests can disagree.
+    if (out.isReply) return;
+    if (this.isPolicyDrop(out) && e.verdict === 'ALLOWED') {
+      out.policy.disagreement =
+        'the dataplane dropped this flow by policy, but the policies flowlens knows allow it';
+    } else if (out.verdict === 'FORWARDED' && e.verdict === 'DENIED' && out.type !== 'L7') {
+      out.policy.disagreement =
+        'the dataplane forwarded this flow, but the policies flowlens knows deny it';
+    }
+  }
+
+  private linkServices(flow: HubbleFlow, source: Peer, destination: Peer): void {
+    const ds = flow.destination_service;
+    if (ds?.name) {
+      destination.service = `${ds.namespace ? `${ds.namespace}/` : ''}${ds.name}`;
+    }
+    const ss = flow.source_service;
+    if (ss?.name && !source.service) {
+      source.service = `${ss.namespace ? `${ss.namespace}/` : ''}${ss.name}`;
+    }
+  }
+}
