@@ -1,0 +1,327 @@
+// The live service map: enriched flows folded into nodes (workloads, Services or pods, plus
+// world, host, remote-node and the API server) and edges (who → whom on which port and
+// protocol). It hands out deltas — added, changed, removed (idle expiry) — never whole maps per
+// tick, and builds the same map for any past window from history (time travel).
+import {
+  edgeId,
+  hostId,
+  KUBE_APISERVER_ID,
+  kindOfId,
+  podId,
+  remoteNodeId,
+  serviceId,
+  unknownId,
+  workloadId,
+  worldId,
+  type MapNodeKind,
+} from '../shared/identity.ts';
+import type { EnrichedFlow, Peer } from '../enrich/types.ts';
+
+export type Grouping = 'workload' | 'service' | 'pod';
+
+export interface ServiceMapOptions {
+  grouping?: Grouping;
+  /** Only flows with at least one side in these namespaces; all when absent or empty. */
+  namespaces?: readonly string[];
+  /** Rates are averaged over this window. */
+  rateWindowMs?: number;
+  /** Nodes and edges with no flow for this long are removed. */
+  idleMs?: number;
+}
+
+export interface MapNode {
+  id: string;
+  kind: MapNodeKind;
+  label: string;
+  namespace?: string;
+  /** DNS names seen for a world node. */
+  names?: string[];
+  flows: number;
+  dropped: number;
+  lastSeenMs: number;
+}
+
+export interface EdgeL7 {
+  httpMethods: Record<string, number>;
+  httpStatus: Record<string, number>;
+  dnsQueries: Record<string, number>;
+}
+
+export interface MapEdge {
+  id: string;
+  from: string;
+  to: string;
+  port?: number;
+  protocol: string;
+  forwarded: number;
+  dropped: number;
+  dropReasons: Record<string, number>;
+  /** Flows per second over the rate window. */
+  rate: number;
+  lastVerdict: string;
+  lastSeenMs: number;
+  l7?: EdgeL7;
+}
+
+export interface MapSnapshot {
+  nodes: MapNode[];
+  edges: MapEdge[];
+}
+
+export interface MapDelta {
+  nodes: { added: MapNode[]; changed: MapNode[]; removed: string[] };
+  edges: { added: MapEdge[]; changed: MapEdge[]; removed: string[] };
+}
+
+/** Bounds the per-edge L7 tallies: a scanner hitting random paths must not grow memory. */
+const MAX_L7_KEYS = 20;
+const BUCKET_MS = 1000;
+
+interface EdgeState extends MapEdge {
+  buckets: number[];
+  bucketStart: number;
+}
+
+function bump(rec: Record<string, number>, key: string): void {
+  if (key in rec || Object.keys(rec).length < MAX_L7_KEYS) rec[key] = (rec[key] ?? 0) + 1;
+  else rec['(other)'] = (rec['(other)'] ?? 0) + 1;
+}
+
+export class ServiceMap {
+  readonly grouping: Grouping;
+  private readonly scope: Set<string> | undefined;
+  private readonly windowMs: number;
+  private readonly idleMs: number;
+  private readonly nodes = new Map<string, MapNode>();
+  private readonly edges = new Map<string, EdgeState>();
+  private readonly added = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly activeEdges = new Set<string>();
+
+  constructor(opts: ServiceMapOptions = {}) {
+    this.grouping = opts.grouping ?? 'workload';
+    this.scope = opts.namespaces?.length ? new Set(opts.namespaces) : undefined;
+    this.windowMs = opts.rateWindowMs ?? 60_000;
+    this.idleMs = opts.idleMs ?? 5 * 60_000;
+    if (!(this.windowMs >= BUCKET_MS))
+      throw new RangeError(`rateWindowMs must be at least ${BUCKET_MS}`);
+  }
+
+  /** The map of these flows alone (for a past window out of history). */
+  static fromFlows(flows: Iterable<EnrichedFlow>, opts: ServiceMapOptions = {}): ServiceMap {
+    const m = new ServiceMap(opts);
+    for (const f of flows) m.add(f, Number(BigInt(f.timeNs) / 1_000_000n));
+    return m;
+  }
+
+  inScope(f: EnrichedFlow): boolean {
+    if (!this.scope) return true;
+    return (
+      (f.source.namespace !== undefined && this.scope.has(f.source.namespace)) ||
+      (f.destination.namespace !== undefined && this.scope.has(f.destination.namespace))
+    );
+  }
+
+  /** The map node a peer belongs to under the current grouping. */
+  nodeIdOf(p: Peer): string {
+    switch (p.kind) {
+      case 'pod': {
+        const ns = p.namespace ?? '';
+        if (this.grouping === 'pod' && p.pod) return podId(ns, p.pod);
+        if (this.grouping === 'service' && p.service) {
+          const [sns, sname] = splitQualified(p.service);
+          return serviceId(sns, sname);
+        }
+        if (p.workload) return workloadId(ns, p.workload.kind, p.workload.name);
+        return p.pod ? podId(ns, p.pod) : unknownId(p.ip);
+      }
+      case 'service': {
+        if (!p.service) return unknownId(p.ip);
+        const [sns, sname] = splitQualified(p.service);
+        return serviceId(sns, sname);
+      }
+      case 'world':
+        return worldId(
+          p.names?.[0] ?? p.labels.find((l) => l.startsWith('cidr:'))?.slice(5) ?? p.ip,
+        );
+      case 'host':
+        return hostId(p.node ?? p.ip);
+      case 'remote-node':
+        return remoteNodeId(p.node ?? p.ip);
+      case 'kube-apiserver':
+        return KUBE_APISERVER_ID;
+      default:
+        return unknownId(p.ip);
+    }
+  }
+
+  add(f: EnrichedFlow, nowMs: number): void {
+    if (!this.inScope(f)) return;
+    // A reply belongs to the request's edge: swap the sides, and the server's port is the
+    // reply's source port.
+    const reply = f.isReply === true;
+    const client = reply ? f.destination : f.source;
+    const server = reply ? f.source : f.destination;
+    const from = this.touchNode(client, f, nowMs);
+    const to = this.touchNode(server, f, nowMs);
+    const port = server.port;
+    const id = edgeId(from, to, port, f.protocol);
+    let e = this.edges.get(id);
+    if (!e) {
+      e = {
+        id,
+        from,
+        to,
+        protocol: f.protocol,
+        forwarded: 0,
+        dropped: 0,
+        dropReasons: {},
+        rate: 0,
+        lastVerdict: f.verdict,
+        lastSeenMs: nowMs,
+        buckets: new Array<number>(Math.ceil(this.windowMs / BUCKET_MS)).fill(0),
+        bucketStart: Math.floor(nowMs / BUCKET_MS),
+      };
+      if (port !== undefined) e.port = port;
+      this.edges.set(id, e);
+      this.added.add(id);
+    }
+    if (f.verdict === 'DROPPED') {
+      e.dropped += 1;
+      if (f.dropReason) e.dropReasons[f.dropReason] = (e.dropReasons[f.dropReason] ?? 0) + 1;
+    } else e.forwarded += 1;
+    e.lastVerdict = f.verdict;
+    e.lastSeenMs = Math.max(e.lastSeenMs, nowMs);
+    this.count(e, nowMs);
+    if (f.l7) {
+      e.l7 ??= { httpMethods: {}, httpStatus: {}, dnsQueries: {} };
+      if (f.l7.http?.method) bump(e.l7.httpMethods, f.l7.http.method);
+      if (f.l7.http?.code) bump(e.l7.httpStatus, `${Math.floor(f.l7.http.code / 100)}xx`);
+      if (f.l7.dns?.query && f.l7.type !== 'RESPONSE') bump(e.l7.dnsQueries, f.l7.dns.query);
+    }
+    this.dirty.add(id);
+    this.activeEdges.add(id);
+  }
+
+  private touchNode(p: Peer, f: EnrichedFlow, nowMs: number): string {
+    const id = this.nodeIdOf(p);
+    let n = this.nodes.get(id);
+    if (!n) {
+      n = {
+        id,
+        kind: kindOfId(id),
+        label: labelOf(id, p),
+        flows: 0,
+        dropped: 0,
+        lastSeenMs: nowMs,
+      };
+      const ns = p.kind === 'pod' || p.kind === 'service' ? p.namespace : undefined;
+      if (ns) n.namespace = ns;
+      this.nodes.set(id, n);
+      this.added.add(id);
+    }
+    n.flows += 1;
+    if (f.verdict === 'DROPPED') n.dropped += 1;
+    n.lastSeenMs = Math.max(n.lastSeenMs, nowMs);
+    if (n.kind === 'world' && p.names?.length) {
+      const names = new Set([...(n.names ?? []), ...p.names]);
+      if (names.size <= MAX_L7_KEYS) n.names = [...names];
+    }
+    this.dirty.add(id);
+    return id;
+  }
+
+  private count(e: EdgeState, nowMs: number): void {
+    this.roll(e, nowMs);
+    e.buckets[Math.floor(nowMs / BUCKET_MS) % e.buckets.length]! += 1;
+  }
+
+  /** Clears the buckets that fell out of the window since the edge was last touched. */
+  private roll(e: EdgeState, nowMs: number): void {
+    const now = Math.floor(nowMs / BUCKET_MS);
+    const steps = Math.min(now - e.bucketStart, e.buckets.length);
+    for (let i = 1; i <= steps; i++) e.buckets[(e.bucketStart + i) % e.buckets.length] = 0;
+    if (now > e.bucketStart) e.bucketStart = now;
+  }
+
+  /**
+   * The changes since the previous flush: new and changed nodes and edges, rate updates, and
+   * whatever went idle (removed). Call it on the stream's tick.
+   */
+  flush(nowMs: number): MapDelta {
+    const delta: MapDelta = {
+      nodes: { added: [], changed: [], removed: [] },
+      edges: { added: [], changed: [], removed: [] },
+    };
+    for (const id of [...this.activeEdges]) {
+      const e = this.edges.get(id);
+      if (!e) {
+        this.activeEdges.delete(id);
+        continue;
+      }
+      this.roll(e, nowMs);
+      const rate =
+        Math.round((e.buckets.reduce((a, b) => a + b, 0) / (this.windowMs / 1000)) * 100) / 100;
+      if (rate !== e.rate) {
+        e.rate = rate;
+        this.dirty.add(id);
+      }
+      if (rate === 0) this.activeEdges.delete(id);
+    }
+    for (const [id, e] of this.edges) {
+      if (nowMs - e.lastSeenMs > this.idleMs) {
+        this.edges.delete(id);
+        this.activeEdges.delete(id);
+        if (!this.added.delete(id)) delta.edges.removed.push(id);
+        this.dirty.delete(id);
+      }
+    }
+    for (const [id, n] of this.nodes) {
+      if (nowMs - n.lastSeenMs > this.idleMs) {
+        this.nodes.delete(id);
+        if (!this.added.delete(id)) delta.nodes.removed.push(id);
+        this.dirty.delete(id);
+      }
+    }
+    for (const id of this.dirty) {
+      const e = this.edges.get(id);
+      if (e) (this.added.has(id) ? delta.edges.added : delta.edges.changed).push(publicEdge(e));
+      const n = this.nodes.get(id);
+      if (n) (this.added.has(id) ? delta.nodes.added : delta.nodes.changed).push({ ...n });
+    }
+    this.added.clear();
+    this.dirty.clear();
+    return delta;
+  }
+
+  snapshot(): MapSnapshot {
+    return {
+      nodes: [...this.nodes.values()].map((n) => ({ ...n })),
+      edges: [...this.edges.values()].map(publicEdge),
+    };
+  }
+
+  get size(): { nodes: number; edges: number } {
+    return { nodes: this.nodes.size, edges: this.edges.size };
+  }
+}
+
+function publicEdge(e: EdgeState): MapEdge {
+  const { buckets: _b, bucketStart: _s, ...rest } = e;
+  return { ...rest, dropReasons: { ...rest.dropReasons } };
+}
+
+function splitQualified(q: string): [string, string] {
+  const i = q.indexOf('/');
+  return i < 0 ? ['', q] : [q.slice(0, i), q.slice(i + 1)];
+}
+
+function labelOf(id: string, p: Peer): string {
+  const kind = kindOfId(id);
+  if (kind === 'world') return id.slice('world:'.length);
+  if (kind === 'kube-apiserver') return 'kube-apiserver';
+  if (kind === 'host' || kind === 'remote-node') return `${kind} ${p.node ?? p.ip}`;
+  if (kind === 'unknown') return p.ip;
+  // workload:ns/Kind/name, service:ns/name, pod:ns/name → the last segment
+  return id.slice(id.lastIndexOf('/') + 1);
+}
