@@ -1,0 +1,235 @@
+// History: a bounded in-memory ring of enriched flows, each with the Hubble record it came
+// from (so exports stay byte-compatible with `hubble observe -o json`), plus the cluster
+// model's changes on the same timeline. Bounded by count and by (estimated) bytes; what falls
+// out is counted. Queries walk newest-first and stop at the limit, so the UI's usual question
+// ("the last 500 drops in this namespace") costs the answer, not the history.
+import type { EnrichedFlow, Peer } from '../enrich/types.ts';
+import type { FlowRecord } from '../hubble/types.ts';
+
+export interface StoredFlow {
+  flow: EnrichedFlow;
+  record: FlowRecord;
+  /** Estimated bytes held for this entry. */
+  bytes: number;
+}
+
+export interface FlowQuery {
+  /** Inclusive lower bound, nanoseconds. */
+  sinceNs?: bigint;
+  /** Exclusive upper bound, nanoseconds. */
+  untilNs?: bigint;
+  /** The newest `limit` matches (returned oldest first). */
+  limit?: number;
+  verdict?: string;
+  /** Either side in this namespace. */
+  namespace?: string;
+  /** Either side is this pod, `name` or `ns/name`, prefix match like `hubble observe --pod`. */
+  pod?: string;
+  /** Case-insensitive substring of names, IPs, labels, DNS query or HTTP path. */
+  text?: string;
+}
+
+export interface TimelineEvent {
+  timeMs: number;
+  revision: number;
+  type: 'added' | 'modified' | 'deleted';
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface FlowStoreOptions {
+  maxFlows?: number;
+  maxBytes?: number;
+  maxTimeline?: number;
+}
+
+export interface FlowStoreStats {
+  flows: number;
+  bytes: number;
+  maxFlows: number;
+  maxBytes: number;
+  /** Flows pushed out of history by the limits since start. */
+  evicted: number;
+  oldestNs?: string;
+  newestNs?: string;
+}
+
+/** Fixed overhead of an entry's objects, measured roughly with heap snapshots. */
+const ENTRY_OVERHEAD = 1200;
+
+function peerBytes(p: Peer): number {
+  let n =
+    p.ip.length + (p.pod?.length ?? 0) + (p.namespace?.length ?? 0) + (p.service?.length ?? 0);
+  for (const l of p.labels) n += l.length + 16;
+  for (const l of p.names ?? []) n += l.length + 16;
+  return n * 2;
+}
+
+export function estimateBytes(f: EnrichedFlow): number {
+  let n = ENTRY_OVERHEAD + peerBytes(f.source) + peerBytes(f.destination);
+  if (f.l7?.http) n += (f.l7.http.url.length + f.l7.http.path.length) * 2;
+  if (f.l7?.dns) n += f.l7.dns.query.length * 2 + f.l7.dns.ips.length * 40;
+  // The raw record holds about as much again.
+  return n * 2;
+}
+
+function podMatches(p: Peer, want: string): boolean {
+  if (!p.pod) return false;
+  const slash = want.indexOf('/');
+  if (slash < 0) return p.pod.startsWith(want);
+  return p.namespace === want.slice(0, slash) && p.pod.startsWith(want.slice(slash + 1));
+}
+
+function textMatches(f: EnrichedFlow, needle: string): boolean {
+  const hay = (p: Peer) => [
+    p.ip,
+    p.pod,
+    p.namespace,
+    p.service,
+    p.workload?.name,
+    ...p.labels,
+    ...(p.names ?? []),
+  ];
+  for (const s of [
+    ...hay(f.source),
+    ...hay(f.destination),
+    f.l7?.dns?.query,
+    f.l7?.http?.url,
+    f.dropReason,
+  ]) {
+    if (s && s.toLowerCase().includes(needle)) return true;
+  }
+  return false;
+}
+
+export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean {
+  if (q.verdict && f.verdict !== q.verdict) return false;
+  if (
+    q.namespace &&
+    f.source.namespace !== q.namespace &&
+    f.destination.namespace !== q.namespace
+  ) {
+    return false;
+  }
+  if (q.pod && !podMatches(f.source, q.pod) && !podMatches(f.destination, q.pod)) return false;
+  if (needle && !textMatches(f, needle)) return false;
+  return true;
+}
+
+export class FlowStore {
+  private ring: (StoredFlow | undefined)[];
+  private head = 0; // index of the oldest entry
+  private count = 0;
+  private bytes = 0;
+  private evicted = 0;
+  private readonly maxFlows: number;
+  private readonly maxBytes: number;
+  private readonly maxTimeline: number;
+  private readonly timelineEvents: TimelineEvent[] = [];
+
+  constructor(opts: FlowStoreOptions = {}) {
+    this.maxFlows = opts.maxFlows ?? 100_000;
+    this.maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+    this.maxTimeline = opts.maxTimeline ?? 10_000;
+    if (!(Number.isInteger(this.maxFlows) && this.maxFlows > 0)) {
+      throw new RangeError(`maxFlows must be a positive integer, got ${this.maxFlows}`);
+    }
+    if (!(this.maxBytes > 0))
+      throw new RangeError(`maxBytes must be positive, got ${this.maxBytes}`);
+    this.ring = new Array<StoredFlow | undefined>(Math.min(this.maxFlows, 1024));
+  }
+
+  add(flow: EnrichedFlow, record: FlowRecord): void {
+    const entry: StoredFlow = { flow, record, bytes: estimateBytes(flow) };
+    while (
+      this.count > 0 &&
+      (this.count >= this.maxFlows || this.bytes + entry.bytes > this.maxBytes)
+    ) {
+      this.dropOldest();
+    }
+    if (this.count === this.ring.length) this.grow();
+    this.ring[(this.head + this.count) % this.ring.length] = entry;
+    this.count += 1;
+    this.bytes += entry.bytes;
+  }
+
+  /** The ring grows by doubling up to maxFlows, so a small lab never reserves a big array. */
+  private grow(): void {
+    const size = Math.min(this.maxFlows, this.ring.length * 2);
+    const next = new Array<StoredFlow | undefined>(size);
+    for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) % this.ring.length];
+    this.ring = next;
+    this.head = 0;
+  }
+
+  private dropOldest(): void {
+    const e = this.ring[this.head];
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.ring.length;
+    this.count -= 1;
+    this.bytes -= e?.bytes ?? 0;
+    this.evicted += 1;
+  }
+
+  private at(i: number): StoredFlow {
+    return this.ring[(this.head + i) % this.ring.length]!;
+  }
+
+  /** Index of the first entry with timeNs >= t (history is near-sorted by time). */
+  private lowerBound(t: bigint): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.at(mid).record.timeNs < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Matching entries, oldest first. */
+  query(q: FlowQuery = {}): StoredFlow[] {
+    const start = q.sinceNs === undefined ? 0 : this.lowerBound(q.sinceNs);
+    const end = q.untilNs === undefined ? this.count : this.lowerBound(q.untilNs);
+    const limit = q.limit ?? Infinity;
+    const needle = q.text?.toLowerCase();
+    const out: StoredFlow[] = [];
+    for (let i = end - 1; i >= start && out.length < limit; i--) {
+      const e = this.at(i);
+      if (matches(e.flow, q, needle)) out.push(e);
+    }
+    return out.reverse();
+  }
+
+  /** Every entry in a time window, oldest first, for building a past map. */
+  *window(sinceNs?: bigint, untilNs?: bigint): Generator<StoredFlow> {
+    const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
+    const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
+    for (let i = start; i < end; i++) yield this.at(i);
+  }
+
+  recordChange(e: TimelineEvent): void {
+    this.timelineEvents.push(e);
+    if (this.timelineEvents.length > this.maxTimeline) this.timelineEvents.shift();
+  }
+
+  timeline(sinceMs = 0, untilMs = Infinity): TimelineEvent[] {
+    return this.timelineEvents.filter((e) => e.timeMs >= sinceMs && e.timeMs < untilMs);
+  }
+
+  get stats(): FlowStoreStats {
+    const s: FlowStoreStats = {
+      flows: this.count,
+      bytes: this.bytes,
+      maxFlows: this.maxFlows,
+      maxBytes: this.maxBytes,
+      evicted: this.evicted,
+    };
+    if (this.count > 0) {
+      s.oldestNs = this.at(0).record.timeNs.toString();
+      s.newestNs = this.at(this.count - 1).record.timeNs.toString();
+    }
+    return s;
+  }
+}
