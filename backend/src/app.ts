@@ -16,6 +16,10 @@ import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
+import { Enricher } from './enrich/enrich.ts';
+import { ServiceMap } from './map/service-map.ts';
+import { FlowStore } from './store/flow-store.ts';
+import { apiRoutes } from './stream/api.ts';
 import { VERSION } from './version.ts';
 
 /** `offline`: a cluster model from manifests and no flow source. */
@@ -36,6 +40,9 @@ export interface AppOptions {
   recordFile?: string;
   /** Offline cluster model from these YAML files or folders. */
   manifests?: string[];
+  /** History limits (flows, estimated bytes). */
+  historyFlows?: number;
+  historyBytes?: number;
   uiDir?: string;
   /** Called for every flow that reaches the pipeline (tests, later stages). */
   onFlow?: (rec: FlowRecord) => void;
@@ -58,12 +65,22 @@ export class App {
   private manifestResult: ManifestLoadResult | undefined;
   /** What flowlens knows of the cluster; empty until a cluster source is configured. */
   readonly model = new ClusterModel();
+  readonly enricher: Enricher;
+  readonly store: FlowStore;
+  readonly liveMap = new ServiceMap();
+  private mapTimer: NodeJS.Timeout | undefined;
   /** Where the HTTP server listens, once started. */
   address: { host: string; port: number } | undefined;
 
   constructor(opts: AppOptions) {
     this.opts = opts;
     this.log = opts.log ?? ((m) => console.error(m));
+    this.enricher = new Enricher({ model: this.model });
+    this.store = new FlowStore({ maxFlows: opts.historyFlows, maxBytes: opts.historyBytes });
+    this.model.onChange((c) => {
+      const e = { timeMs: c.time, revision: c.revision, type: c.type, kind: c.kind, name: c.name };
+      this.store.recordChange(c.namespace ? { ...e, namespace: c.namespace } : e);
+    });
   }
 
   async start(): Promise<void> {
@@ -75,8 +92,12 @@ export class App {
       uiDir: this.opts.uiDir,
       status: () => this.status(),
       ready: () => this.ready(),
+      routes: apiRoutes({ store: this.store, liveMap: this.liveMap }),
     });
     this.address = await this.http.listen();
+    // Rates and idle expiry advance on a tick even when nobody is watching.
+    this.mapTimer = setInterval(() => this.liveMap.flush(Date.now()), 1000);
+    this.mapTimer.unref();
   }
 
   private async startCluster(): Promise<void> {
@@ -118,6 +139,7 @@ export class App {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.mapTimer);
     this.client?.stop();
     this.demo?.stop();
     await this.http?.close();
@@ -156,6 +178,9 @@ export class App {
   private onFlow(rec: FlowRecord): void {
     this.rate.mark();
     this.recorder?.write(rec);
+    const flow = this.enricher.enrich(rec);
+    this.store.add(flow, rec);
+    this.liveMap.add(flow, Date.now());
     this.opts.onFlow?.(rec);
   }
 
@@ -227,6 +252,8 @@ export class App {
         recorder: this.recorder?.stats.dropped ?? 0,
       },
       recorder: this.recorder?.stats,
+      history: this.store.stats,
+      map: this.liveMap.size,
     };
   }
 }

@@ -32,7 +32,29 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-export type JsonHandler = (url: URL) => unknown;
+/** What a route answers: JSON, or text of a given type (exports). */
+export type RouteResult =
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { status?: number; text: string; type: string; headers?: Record<string, string> };
+
+export interface RouteRequest {
+  url: URL;
+  /** The parsed JSON body of a POST (undefined for GET). */
+  body: unknown;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  handle: (req: RouteRequest) => RouteResult | Promise<RouteResult>;
+}
+
+/** A request the client got wrong: answered 400 with the message. */
+export class BadRequest extends Error {
+  override readonly name = 'BadRequest';
+}
+
+/** Bodies of API calls are small JSON objects; anything bigger is refused unread. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 export interface HttpServerOptions {
   host: string;
@@ -40,8 +62,8 @@ export interface HttpServerOptions {
   uiDir?: string;
   status: () => unknown;
   ready: () => boolean;
-  /** Extra GET routes under /api/, answering JSON. */
-  api?: Record<string, JsonHandler>;
+  /** Routes under /api/ by exact path. */
+  routes?: Record<string, Route>;
 }
 
 function send(res: http.ServerResponse, code: number, body: string, type: string): void {
@@ -55,6 +77,26 @@ function send(res: http.ServerResponse, code: number, body: string, type: string
 
 function sendJson(res: http.ServerResponse, code: number, value: unknown): void {
   send(res, code, JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/json')) {
+    req.resume();
+    throw new BadRequest('expected a JSON body (content-type: application/json)');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BadRequest(`body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (err) {
+    throw new BadRequest(`body is not JSON: ${(err as Error).message}`);
+  }
 }
 
 export class HttpServer {
@@ -87,6 +129,14 @@ export class HttpServer {
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://flowlens.invalid');
+    const route = this.opts.routes?.[url.pathname];
+    if (route) {
+      this.serveRoute(route, url, req, res).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message });
+        else res.destroy();
+      });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` });
       return;
@@ -98,14 +148,37 @@ export class HttpServer {
         return send(res, ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n', 'text/plain');
       }
       if (url.pathname === '/api/status') return sendJson(res, 200, this.opts.status());
-      const handler = this.opts.api?.[url.pathname];
-      if (handler) return sendJson(res, 200, handler(url));
       if (url.pathname.startsWith('/api/')) {
         return sendJson(res, 404, { error: `no such endpoint: ${url.pathname}` });
       }
       this.serveStatic(url.pathname, res);
     } catch (err) {
       sendJson(res, 500, { error: (err as Error).message });
+    }
+  }
+
+  private async serveRoute(
+    route: Route,
+    url: URL,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<void> {
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (method !== route.method) {
+      res.setHeader('allow', route.method);
+      return sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` });
+    }
+    let body: unknown;
+    try {
+      if (method === 'POST') body = await readJsonBody(req);
+      const out = await route.handle({ url, body });
+      const status = out.status ?? 200;
+      for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+      if ('json' in out) return sendJson(res, status, out.json);
+      return send(res, status, out.text, out.type);
+    } catch (err) {
+      if (err instanceof BadRequest) return sendJson(res, 400, { error: err.message });
+      throw err;
     }
   }
 
