@@ -19,6 +19,7 @@ import { loadLab } from './demo/lab-model.ts';
 import { Enricher } from './enrich/enrich.ts';
 import { ServiceMap } from './map/service-map.ts';
 import { FlowStore } from './store/flow-store.ts';
+import { ReplayPacer } from './store/replay-pacer.ts';
 import { apiRoutes } from './stream/api.ts';
 import { VERSION } from './version.ts';
 
@@ -35,8 +36,10 @@ export interface AppOptions {
   /** demo: the lab to simulate. */
   lab?: Lab;
   seed?: number;
-  /** replay: the recording to serve. */
+  /** replay: the recording to serve, and how fast (1 = original pace; default all at once). */
   replayFile?: string;
+  replaySpeed?: number;
+  recordMaxBytes?: number;
   recordFile?: string;
   /** Offline cluster model from these YAML files or folders. */
   manifests?: string[];
@@ -69,6 +72,7 @@ export class App {
   readonly store: FlowStore;
   readonly liveMap = new ServiceMap();
   private mapTimer: NodeJS.Timeout | undefined;
+  private pacer: ReplayPacer | undefined;
   /** Where the HTTP server listens, once started. */
   address: { host: string; port: number } | undefined;
 
@@ -126,7 +130,11 @@ export class App {
 
   private async startFlows(): Promise<void> {
     const address = await this.startSource();
-    if (this.opts.recordFile) this.recorder = new Recorder(this.opts.recordFile);
+    if (this.opts.recordFile) {
+      this.recorder = new Recorder(this.opts.recordFile, {
+        maxFileBytes: this.opts.recordMaxBytes,
+      });
+    }
     this.client = new HubbleClient({
       address,
       tls: this.opts.mode === 'live' ? this.opts.hubbleTLS : undefined,
@@ -140,6 +148,7 @@ export class App {
 
   async stop(): Promise<void> {
     clearInterval(this.mapTimer);
+    this.pacer?.stop();
     this.client?.stop();
     this.demo?.stop();
     await this.http?.close();
@@ -160,7 +169,10 @@ export class App {
       for (const e of loaded.errors) this.log(`flowlens: ${file}: ${e}`);
       const extra = loaded.nonFlow ? ` (${loaded.nonFlow} non-flow events ignored)` : '';
       this.log(`flowlens: replaying ${loaded.records.length} flows from ${file}${extra}`);
-      for (const r of loaded.records) history.push(r);
+      this.pacer = new ReplayPacer(loaded.records, history, {
+        speed: this.opts.replaySpeed ?? Infinity,
+      });
+      this.pacer.start();
     } else {
       const lab = this.opts.lab as Lab;
       this.demo = new DemoSource(lab, history, { seed: this.opts.seed });
@@ -253,6 +265,7 @@ export class App {
       },
       recorder: this.recorder?.stats,
       history: this.store.stats,
+      replay: this.pacer?.progress,
       map: this.liveMap.size,
     };
   }

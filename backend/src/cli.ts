@@ -12,6 +12,7 @@ import { HubbleServer } from './hubble/server.ts';
 import type { HubbleServerTLS } from './hubble/server.ts';
 import type { HubbleTLSOptions } from './hubble/client.ts';
 import { loadReplayFile } from './hubble/replay-file.ts';
+import { ReplayPacer } from './store/replay-pacer.ts';
 import { VERSION } from './version.ts';
 
 const SERVE_OPTIONS: Record<string, OptionSpec> = {
@@ -44,10 +45,20 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
     valueName: 'FILE',
     help: 'flows from `hubble observe -o json` lines or a flowlens recording',
   },
+  'replay-speed': {
+    kind: 'string',
+    valueName: 'N|max',
+    help: 'replay pace: 1 = as recorded, 10 = ten times faster, max = all at once (default)',
+  },
   record: {
     kind: 'string',
     valueName: 'FILE',
     help: 'append every received flow (Hubble JSON lines)',
+  },
+  'record-max-mb': {
+    kind: 'string',
+    valueName: 'N',
+    help: 'rotate the recording at this size, keeping 5 old files (default 100; 0 = never)',
   },
   manifests: {
     kind: 'string[]',
@@ -74,6 +85,12 @@ const HUBBLE_SERVER_OPTIONS: Record<string, OptionSpec> = {
   },
   host: { kind: 'string', valueName: 'HOST', help: 'listen address (default 127.0.0.1)' },
   port: { kind: 'string', valueName: 'PORT', help: 'listen port (default 4245)' },
+  'replay-speed': {
+    kind: 'string',
+    valueName: 'N|max',
+    help: 'replay pace: 1 = as recorded, max = all at once (default)',
+  },
+  loop: { kind: 'boolean', help: 'start the recording over when it ends' },
   seed: { kind: 'string', valueName: 'N', help: 'demo random seed (default 1)' },
   'tls-cert': { kind: 'string', valueName: 'FILE', help: 'serve TLS with this certificate' },
   'tls-key': { kind: 'string', valueName: 'FILE', help: 'private key of --tls-cert' },
@@ -120,6 +137,26 @@ function seedOf(o: ParsedOptions): number {
   return seed;
 }
 
+function replaySpeed(o: ParsedOptions): number {
+  const v = o['replay-speed'];
+  if (v === undefined || v === 'max') return Infinity;
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new UsageError(`--replay-speed must be a positive number or max, got ${String(v)}`);
+  }
+  return n;
+}
+
+function recordMaxBytes(o: ParsedOptions): number | undefined {
+  const v = o['record-max-mb'];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n >= 0) || !Number.isFinite(n)) {
+    throw new UsageError(`--record-max-mb must be a number of megabytes, got ${String(v)}`);
+  }
+  return Math.round(n * 1024 * 1024);
+}
+
 function str(o: ParsedOptions, name: string): string | undefined {
   const v = o[name];
   return typeof v === 'string' ? v : undefined;
@@ -143,7 +180,13 @@ export function serveOptions(o: ParsedOptions): AppOptions {
       '--demo brings its own cluster; use --manifests with --hubble or --replay',
     );
   }
-  const base = { host, port, recordFile: str(o, 'record'), manifests };
+  const base = {
+    host,
+    port,
+    recordFile: str(o, 'record'),
+    recordMaxBytes: recordMaxBytes(o),
+    manifests,
+  };
   const hubble = str(o, 'hubble');
   if (hubble !== undefined) {
     let tls: HubbleTLSOptions | undefined;
@@ -166,7 +209,7 @@ export function serveOptions(o: ParsedOptions): AppOptions {
   const replay = str(o, 'replay');
   if (replay !== undefined) {
     readFile(replay, '--replay');
-    return { ...base, mode: 'replay', replayFile: replay };
+    return { ...base, mode: 'replay', replayFile: replay, replaySpeed: replaySpeed(o) };
   }
   if (manifests) {
     if (base.recordFile) throw new UsageError('--record needs a flow source');
@@ -232,11 +275,16 @@ async function hubbleServer(argv: string[]): Promise<number> {
   const port = parsePort(str(o, 'port') ?? '4245', '--port');
   const history = new FlowHistory(100_000);
   let demo: DemoSource | undefined;
+  let pacer: ReplayPacer | undefined;
   if (replay !== undefined) {
     readFile(replay, '--replay');
     const loaded = await loadReplayFile(replay);
     for (const e of loaded.errors) console.error(`flowlens: ${replay}: ${e}`);
-    for (const r of loaded.records) history.push(r);
+    pacer = new ReplayPacer(loaded.records, history, {
+      speed: replaySpeed(o),
+      loop: o['loop'] === true,
+    });
+    pacer.start();
     console.error(`flowlens: serving ${loaded.records.length} flows from ${replay}`);
   } else {
     demo = new DemoSource(scenario(o['demo']), history, { seed: seedOf(o) });
@@ -252,6 +300,7 @@ async function hubbleServer(argv: string[]): Promise<number> {
   console.error(`flowlens: Hubble Observer API on ${host}:${bound}${tls ? ' (TLS)' : ''}`);
   await waitForSignal();
   demo?.stop();
+  pacer?.stop();
   await server.close();
   return 0;
 }

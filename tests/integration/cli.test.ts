@@ -132,6 +132,11 @@ describe('flowlens usage errors', () => {
     [['frobnicate'], /unknown command frobnicate/],
     [['--manifests', '/nonexistent/x'], /--manifests: no such file or folder: \/nonexistent\/x/],
     [['--demo', '--manifests', '.'], /--demo brings its own cluster/],
+    [
+      ['--replay', 'package.json', '--replay-speed', '0'],
+      /--replay-speed must be a positive number or max, got 0/,
+    ],
+    [['--record-max-mb', 'lots'], /--record-max-mb must be a number of megabytes, got lots/],
     [['hubble-server', '--tls-cert', 'x'], /--tls-cert and --tls-key go together/],
   ])('%j exits 2 with a one-line reason and the usage', async (args, reason) => {
     const r = runFlowlens(args);
