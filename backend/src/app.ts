@@ -16,11 +16,15 @@ import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
-import { Enricher } from './enrich/enrich.ts';
+import { Enricher, type ExplainResult } from './enrich/enrich.ts';
+import type { EnrichedFlow } from './enrich/types.ts';
 import { ServiceMap } from './map/service-map.ts';
 import { FlowStore } from './store/flow-store.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { apiRoutes } from './stream/api.ts';
+import { Auth, originAllowed } from './stream/auth.ts';
+import { Metrics } from './stream/metrics.ts';
+import { StreamHub } from './stream/ws-hub.ts';
 import { VERSION } from './version.ts';
 
 /** `offline`: a cluster model from manifests and no flow source. */
@@ -47,6 +51,16 @@ export interface AppOptions {
   historyFlows?: number;
   historyBytes?: number;
   uiDir?: string;
+  /** Require this bearer token for the API, the stream and the UI. */
+  token?: string;
+  /** Stream tuning, mostly for tests. */
+  stream?: {
+    tickMs?: number;
+    heartbeatMs?: number;
+    maxQueuedRows?: number;
+    highWaterBytes?: number;
+    stalledMs?: number;
+  };
   /** Called for every flow that reaches the pipeline (tests, later stages). */
   onFlow?: (rec: FlowRecord) => void;
   log?: (msg: string) => void;
@@ -73,6 +87,9 @@ export class App {
   readonly liveMap = new ServiceMap();
   private mapTimer: NodeJS.Timeout | undefined;
   private pacer: ReplayPacer | undefined;
+  readonly hub: StreamHub;
+  readonly metrics: Metrics;
+  private readonly auth: Auth;
   /** Where the HTTP server listens, once started. */
   address: { host: string; port: number } | undefined;
 
@@ -81,6 +98,37 @@ export class App {
     this.log = opts.log ?? ((m) => console.error(m));
     this.enricher = new Enricher({ model: this.model });
     this.store = new FlowStore({ maxFlows: opts.historyFlows, maxBytes: opts.historyBytes });
+    this.auth = new Auth(opts.token);
+    this.hub = new StreamHub({
+      store: this.store,
+      version: VERSION,
+      mode: () => this.opts.mode,
+      status: () => this.status(),
+      // The stream only hands back flows this enricher produced.
+      explain: (f) => this.enricher.explain(f as EnrichedFlow<ExplainResult>).policy.explanation,
+      authorize: (req) => {
+        if (!originAllowed(req)) {
+          return { ok: false, status: 403, reason: 'WebSocket from another origin refused' };
+        }
+        if (!this.auth.allows(req)) return { ok: false, status: 401, reason: 'token required' };
+        return { ok: true };
+      },
+      ...opts.stream,
+    });
+    this.metrics = new Metrics({
+      hubbleConnected: () => this.client?.state.state === 'live',
+      kubernetesSynced: () => this.kubernetesStatus().synced === true,
+      flowsPerSecond: () => this.rate.perSecond(),
+      clients: () => this.hub.stats.clients,
+      mapSize: () => this.liveMap.size,
+      historyFlows: () => this.store.stats.flows,
+      historyEvicted: () => this.store.stats.evicted,
+      streamRowsSkipped: () => this.hub.stats.rowsSkipped,
+      streamClientsDropped: () => this.hub.stats.clientsDropped,
+      lostEvents: () =>
+        Object.values(this.client?.stats.lostEvents ?? {}).reduce((a, b) => a + Number(b), 0),
+      malformedFlows: () => this.client?.stats.malformed ?? 0,
+    });
     this.model.onChange((c) => {
       const e = { timeMs: c.time, revision: c.revision, type: c.type, kind: c.kind, name: c.name };
       this.store.recordChange(c.namespace ? { ...e, namespace: c.namespace } : e);
@@ -96,8 +144,16 @@ export class App {
       uiDir: this.opts.uiDir,
       status: () => this.status(),
       ready: () => this.ready(),
-      routes: apiRoutes({ store: this.store, liveMap: this.liveMap }),
+      auth: this.auth,
+      routes: {
+        ...apiRoutes({ store: this.store, liveMap: this.liveMap }),
+        '/metrics': {
+          method: 'GET',
+          handle: async () => ({ text: await this.metrics.text(), type: this.metrics.contentType }),
+        },
+      },
     });
+    this.hub.attach(this.http.raw);
     this.address = await this.http.listen();
     // Rates and idle expiry advance on a tick even when nobody is watching.
     this.mapTimer = setInterval(() => this.liveMap.flush(Date.now()), 1000);
@@ -149,6 +205,7 @@ export class App {
   async stop(): Promise<void> {
     clearInterval(this.mapTimer);
     this.pacer?.stop();
+    this.hub.close();
     this.client?.stop();
     this.demo?.stop();
     await this.http?.close();
@@ -191,8 +248,10 @@ export class App {
     this.rate.mark();
     this.recorder?.write(rec);
     const flow = this.enricher.enrich(rec);
-    this.store.add(flow, rec);
+    const entry = this.store.add(flow, rec);
     this.liveMap.add(flow, Date.now());
+    this.hub.publish(entry.seq, flow);
+    this.metrics.countFlow(flow.verdict, flow.dropReason);
     this.opts.onFlow?.(rec);
   }
 
@@ -255,7 +314,8 @@ export class App {
         server: c?.serverStatus,
       },
       kubernetes: this.kubernetesStatus(),
-      clients: 0,
+      clients: this.hub.stats.clients,
+      stream: this.hub.stats,
       dropped: {
         malformedFlows: stats?.malformed ?? 0,
         lastMalformed: stats?.lastMalformed,

@@ -72,6 +72,12 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
     help: 'listen address (default 127.0.0.1)',
   },
   port: { kind: 'string', valueName: 'PORT', env: 'PORT', help: 'listen port (default 8080)' },
+  token: {
+    kind: 'string',
+    valueName: 'TOKEN',
+    env: 'FLOWLENS_TOKEN',
+    help: 'require this token (Authorization: Bearer, or open the UI once with ?token=)',
+  },
   seed: { kind: 'string', valueName: 'N', help: 'demo random seed (default 1)' },
   help: { kind: 'boolean', help: 'show this help' },
 };
@@ -180,9 +186,14 @@ export function serveOptions(o: ParsedOptions): AppOptions {
       '--demo brings its own cluster; use --manifests with --hubble or --replay',
     );
   }
+  const token = str(o, 'token') || undefined;
+  if (token !== undefined && token.length < 8) {
+    throw new UsageError('--token must be at least 8 characters');
+  }
   const base = {
     host,
     port,
+    token,
     recordFile: str(o, 'record'),
     recordMaxBytes: recordMaxBytes(o),
     manifests,
@@ -236,7 +247,13 @@ async function serve(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const app = new App(serveOptions(o));
+  const opts = serveOptions(o);
+  if (!['127.0.0.1', '::1', 'localhost'].includes(opts.host) && !opts.token) {
+    console.error(
+      `flowlens: warning: listening on ${opts.host} without --token; anyone who can reach it sees your flows`,
+    );
+  }
+  const app = new App(opts);
   await app.start();
   const addr = app.address;
   console.error(

@@ -19,7 +19,7 @@ export interface Running {
 export function runFlowlens(args: string[], env: NodeJS.ProcessEnv = {}): Running {
   const proc = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, HUBBLE_ADDR: '', HOST: '', PORT: '', ...env },
+    env: { ...process.env, HUBBLE_ADDR: '', HOST: '', PORT: '', FLOWLENS_TOKEN: '', ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -107,3 +107,17 @@ describe('FlowStore', () => {
     expect(() => new FlowStore({ maxBytes: -1 })).toThrow('maxBytes must be positive, got -1');
   });
 });
+
+describe('FlowStore sequence numbers', () => {
+  it('numbers entries and answers what came after a sequence number', () => {
+    const store = new FlowStore({ maxFlows: 10 });
+    fill(store, 25);
+    expect(store.oldestSeq).toBe(16);
+    expect(store.lastSeq).toBe(25);
+    expect(store.query({ afterSeq: 22 }).map((e) => e.seq)).toEqual([23, 24, 25]);
+    expect(store.query({ afterSeq: 3 }).map((e) => e.seq)[0]).toBe(16);
+    expect(store.query({ afterSeq: 25 })).toEqual([]);
+    expect(store.byId('f20')?.seq).toBe(21);
+    expect(store.query({ predicate: (f) => f.id === 'f24' }).map((e) => e.seq)).toEqual([25]);
+  });
+});

@@ -7,6 +7,8 @@ import type { EnrichedFlow, Peer } from '../enrich/types.ts';
 import type { FlowRecord } from '../hubble/types.ts';
 
 export interface StoredFlow {
+  /** Monotonic per process, from 1; the WebSocket stream resumes by it. */
+  seq: number;
   flow: EnrichedFlow;
   record: FlowRecord;
   /** Estimated bytes held for this entry. */
@@ -27,6 +29,10 @@ export interface FlowQuery {
   pod?: string;
   /** Case-insensitive substring of names, IPs, labels, DNS query or HTTP path. */
   text?: string;
+  /** Only entries after this sequence number. */
+  afterSeq?: number;
+  /** Any other condition (a compiled filter). */
+  predicate?: (f: EnrichedFlow) => boolean;
 }
 
 export interface TimelineEvent {
@@ -114,6 +120,7 @@ export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean
   }
   if (q.pod && !podMatches(f.source, q.pod) && !podMatches(f.destination, q.pod)) return false;
   if (needle && !textMatches(f, needle)) return false;
+  if (q.predicate && !q.predicate(f)) return false;
   return true;
 }
 
@@ -123,6 +130,7 @@ export class FlowStore {
   private count = 0;
   private bytes = 0;
   private evicted = 0;
+  private nextSeq = 1;
   private readonly maxFlows: number;
   private readonly maxBytes: number;
   private readonly maxTimeline: number;
@@ -140,8 +148,8 @@ export class FlowStore {
     this.ring = new Array<StoredFlow | undefined>(Math.min(this.maxFlows, 1024));
   }
 
-  add(flow: EnrichedFlow, record: FlowRecord): void {
-    const entry: StoredFlow = { flow, record, bytes: estimateBytes(flow) };
+  add(flow: EnrichedFlow, record: FlowRecord): StoredFlow {
+    const entry: StoredFlow = { seq: this.nextSeq++, flow, record, bytes: estimateBytes(flow) };
     while (
       this.count > 0 &&
       (this.count >= this.maxFlows || this.bytes + entry.bytes > this.maxBytes)
@@ -152,6 +160,7 @@ export class FlowStore {
     this.ring[(this.head + this.count) % this.ring.length] = entry;
     this.count += 1;
     this.bytes += entry.bytes;
+    return entry;
   }
 
   /** The ring grows by doubling up to maxFlows, so a small lab never reserves a big array. */
@@ -188,9 +197,31 @@ export class FlowStore {
     return lo;
   }
 
+  /** Index of the first entry with seq > n (sequence numbers are strictly increasing). */
+  private afterSeqIndex(n: number): number {
+    if (this.count === 0) return 0;
+    return Math.min(this.count, Math.max(0, n - this.at(0).seq + 1));
+  }
+
+  /** The lowest sequence number still held (0 when empty). */
+  get oldestSeq(): number {
+    return this.count === 0 ? 0 : this.at(0).seq;
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** The newest entry with this flow id, if still held. */
+  byId(id: string): StoredFlow | undefined {
+    for (let i = this.count - 1; i >= 0; i--) if (this.at(i).flow.id === id) return this.at(i);
+    return undefined;
+  }
+
   /** Matching entries, oldest first. */
   query(q: FlowQuery = {}): StoredFlow[] {
-    const start = q.sinceNs === undefined ? 0 : this.lowerBound(q.sinceNs);
+    let start = q.sinceNs === undefined ? 0 : this.lowerBound(q.sinceNs);
+    if (q.afterSeq !== undefined) start = Math.max(start, this.afterSeqIndex(q.afterSeq));
     const end = q.untilNs === undefined ? this.count : this.lowerBound(q.untilNs);
     const limit = q.limit ?? Infinity;
     const needle = q.text?.toLowerCase();

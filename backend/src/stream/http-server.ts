@@ -4,6 +4,7 @@ import http from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Auth } from './auth.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../../frontend/dist', import.meta.url));
 
@@ -64,6 +65,8 @@ export interface HttpServerOptions {
   ready: () => boolean;
   /** Routes under /api/ by exact path. */
   routes?: Record<string, Route>;
+  /** Token check; without it everything is open (loopback by default). */
+  auth?: Auth;
 }
 
 function send(res: http.ServerResponse, code: number, body: string, type: string): void {
@@ -127,8 +130,39 @@ export class HttpServer {
     });
   }
 
+  /** The underlying server, for the WebSocket upgrade handler. */
+  get raw(): http.Server {
+    return this.server;
+  }
+
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://flowlens.invalid');
+    const auth = this.opts.auth;
+    if (auth?.enabled && !auth.isOpen(url.pathname)) {
+      const login = req.method === 'GET' ? auth.loginRedirect(url) : undefined;
+      if (login) {
+        res.writeHead(302, {
+          location: login.location,
+          'set-cookie': login.cookie,
+          'cache-control': 'no-store',
+        });
+        res.end();
+        return;
+      }
+      if (!auth.allows(req)) {
+        if (url.pathname.startsWith('/api/') || url.pathname === '/metrics') {
+          sendJson(res, 401, { error: 'this flowlens needs a token: Authorization: Bearer TOKEN' });
+        } else {
+          send(
+            res,
+            401,
+            'This flowlens dashboard needs a token: open it once as /?token=TOKEN\n',
+            'text/plain',
+          );
+        }
+        return;
+      }
+    }
     const route = this.opts.routes?.[url.pathname];
     if (route) {
       this.serveRoute(route, url, req, res).catch((err: unknown) => {

@@ -1,0 +1,253 @@
+// The WebSocket stream and the guarded HTTP API, with real `ws` clients against a running
+// flowlens (demo mode: flows arrive continuously over real gRPC).
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { App, type AppOptions } from '../../backend/src/app.ts';
+import { threeTier } from '../../backend/src/demo/scenarios/three-tier.ts';
+import type {
+  ServerMessage,
+  SnapshotMessage,
+  DeltaMessage,
+} from '../../backend/src/shared/protocol.ts';
+import { waitFor } from '../support/wait.ts';
+
+const apps: App[] = [];
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.terminate();
+  for (const a of apps.splice(0)) await a.stop();
+});
+
+async function start(over: Partial<AppOptions> = {}) {
+  const app = new App({
+    mode: 'demo',
+    lab: threeTier,
+    host: '127.0.0.1',
+    port: 0,
+    log: () => {},
+    ...over,
+    stream: { tickMs: 50, ...over.stream },
+  });
+  apps.push(app);
+  await app.start();
+  const base = `127.0.0.1:${app.address!.port}`;
+  await waitFor(() => app.store.stats.flows > 20, 'demo flows');
+  return { app, http: `http://${base}`, ws: `ws://${base}/ws` };
+}
+
+class Client {
+  readonly messages: ServerMessage[] = [];
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  constructor(url: string, opts?: WebSocket.ClientOptions) {
+    this.ws = new WebSocket(url, opts);
+    sockets.push(this.ws);
+    this.ws.on('message', (d) => this.messages.push(JSON.parse(d.toString()) as ServerMessage));
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`HTTP ${res.statusCode}`)),
+      );
+    });
+  }
+  send(m: unknown): void {
+    this.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
+  of<T extends ServerMessage['type']>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.messages.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[];
+  }
+  async next<T extends ServerMessage['type']>(
+    type: T,
+    count = 1,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
+    await waitFor(() => this.of(type).length >= count, `${count} ${type} message(s)`);
+    return this.of(type)[count - 1]!;
+  }
+}
+
+async function connect(url: string, opts?: WebSocket.ClientOptions): Promise<Client> {
+  const c = new Client(url, opts);
+  await c.opened;
+  return c;
+}
+
+describe('WebSocket /ws', () => {
+  it('greets, sends a snapshot, then deltas with new flows and map changes in order', async () => {
+    const { ws } = await start();
+    const c = await connect(ws);
+    expect(await c.next('hello')).toMatchObject({ v: 1, mode: 'demo' });
+    c.send({ type: 'subscribe', v: 1, limit: 50 });
+    const snap = await c.next('snapshot');
+    expect(snap.live).toBe(true);
+    expect(snap.flows.length).toBeGreaterThan(0);
+    expect(snap.flows.length).toBeLessThanOrEqual(50);
+    expect(snap.map.nodes.length).toBeGreaterThan(0);
+    await c.next('delta', 3);
+    const seqs = [...snap.flows, ...c.of('delta').flatMap((d) => d.flows)].map((f) => f.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('applies the filter to the snapshot and to every delta', async () => {
+    const { ws } = await start();
+    const c = await connect(ws);
+    c.send({ type: 'subscribe', v: 1, filter: 'namespace=kube-system protocol=udp' });
+    const snap = await c.next('snapshot');
+    await c.next('delta', 2);
+    const rows = [...snap.flows, ...c.of('delta').flatMap((d) => d.flows)];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { flow } of rows) {
+      expect(flow.protocol).toBe('UDP');
+      expect([flow.source.namespace, flow.destination.namespace]).toContain('kube-system');
+    }
+  });
+
+  it('answers malformed messages with an error and keeps the connection', async () => {
+    const { ws, app } = await start();
+    const c = await connect(ws);
+    c.send('{nope');
+    c.send({ type: 'subscribe', v: 9 });
+    c.send({ type: 'subscribe', v: 1, filter: 'colour=red' });
+    c.send({ type: 'launch' });
+    await c.next('error', 4);
+    expect(c.of('error').map((e) => e.message)).toEqual([
+      'message is not JSON',
+      'protocol version 9 is not supported; this server speaks 1',
+      expect.stringMatching(/^unknown filter key colour/),
+      'unknown message type "launch"',
+    ]);
+    c.send({ type: 'ping', t: 7 });
+    expect(await c.next('pong')).toEqual({ type: 'pong', t: 7 });
+    expect(app.hub.stats.badMessages).toBe(4);
+  });
+
+  it('closes a client that sends an oversized message', async () => {
+    const { ws } = await start();
+    const c = await connect(ws);
+    const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
+    c.send('x'.repeat(20_000));
+    expect(await closed).toBe(1009);
+  });
+
+  it('resumes after a reconnect with only the flows missed', async () => {
+    const { ws } = await start();
+    const a = await connect(ws);
+    a.send({ type: 'subscribe', v: 1 });
+    await a.next('delta', 2);
+    const last = [...a.of('snapshot')[0]!.flows, ...a.of('delta').flatMap((d) => d.flows)].at(
+      -1,
+    )!.seq;
+    a.ws.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const b = await connect(ws);
+    b.send({ type: 'subscribe', v: 1, resumeAfter: last });
+    const snap = await b.next('snapshot');
+    expect(snap.resumed).toBe(true);
+    expect(snap.flows.length).toBeGreaterThan(0);
+    expect(snap.flows[0]!.seq).toBe(last + 1);
+  });
+
+  it('serves 60 concurrent clients', async () => {
+    const { ws, app } = await start();
+    const clients = await Promise.all(Array.from({ length: 60 }, () => connect(ws)));
+    for (const c of clients) c.send({ type: 'subscribe', v: 1, limit: 10 });
+    await Promise.all(clients.map((c) => c.next('delta')));
+    expect(app.hub.stats.clients).toBe(60);
+  });
+
+  it('samples rows for a slow client and tells it so', async () => {
+    const { ws, app } = await start({
+      stream: { maxQueuedRows: 5, highWaterBytes: 1, stalledMs: 60_000 },
+    });
+    const c = await connect(ws);
+    c.send({ type: 'subscribe', v: 1, limit: 1 });
+    await c.next('snapshot');
+    await waitFor(() => app.hub.stats.rowsSkipped > 20, 'rows skipped for the slow client');
+    const notice = await c.next('notice');
+    expect(notice).toMatchObject({ code: 'sampling', level: 'warn' });
+    expect(notice.message).toMatch(/showing 1 in \d+ flows/);
+  });
+
+  it('drops a client that stops reading (no pong to the heartbeat)', async () => {
+    const { ws, app } = await start({ stream: { heartbeatMs: 200 } });
+    const c = await connect(ws);
+    const closed = new Promise<void>((r) => c.ws.once('close', () => r()));
+    c.send({ type: 'subscribe', v: 1 });
+    // Stop reading: the server's socket buffer fills and stays full.
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await waitFor(() => app.hub.stats.clientsDropped === 1, 'the stalled client dropped');
+    (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await closed;
+  });
+
+  it('explains a flow on request', async () => {
+    const { ws } = await start();
+    const c = await connect(ws);
+    c.send({ type: 'subscribe', v: 1, filter: 'verdict=DROPPED' });
+    const snap = await c.next('snapshot');
+    c.send({ type: 'explain', flowId: 'no-such-flow' });
+    expect((await c.next('error')).message).toBe('flow no-such-flow is no longer in history');
+    expect(snap.type).toBe('snapshot');
+  });
+});
+
+describe('access control', () => {
+  const TOKEN = 'classroom-secret-42';
+
+  it('refuses the API, the UI and the stream without the token; health stays open', async () => {
+    const { http, ws } = await start({ token: TOKEN });
+    expect((await fetch(`${http}/healthz`)).status).toBe(200);
+    expect((await fetch(`${http}/api/status`)).status).toBe(401);
+    expect((await fetch(`${http}/metrics`)).status).toBe(401);
+    expect((await fetch(`${http}/`)).status).toBe(401);
+    await expect(connect(ws)).rejects.toThrow('HTTP 401');
+    const ok = await fetch(`${http}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+    await connect(ws, { headers: { authorization: `Bearer ${TOKEN}` } });
+  });
+
+  it('trades ?token= for an HttpOnly cookie and a clean URL', async () => {
+    const { http, ws } = await start({ token: TOKEN });
+    const res = await fetch(`${http}/?token=${TOKEN}&x=1`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/?x=1');
+    const cookie = res.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^flowlens_token=.+; HttpOnly; SameSite=Strict; Path=\//);
+    const c = cookie.split(';')[0]!;
+    expect((await fetch(`${http}/api/status`, { headers: { cookie: c } })).status).toBe(200);
+    await connect(ws, { headers: { cookie: c } });
+    expect((await fetch(`${http}/?token=wrong-token`, { redirect: 'manual' })).status).toBe(401);
+  });
+
+  it('refuses WebSocket upgrades from another origin', async () => {
+    const { ws, app } = await start();
+    await expect(connect(ws, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
+    await connect(ws, { origin: `http://127.0.0.1:${app.address!.port}` });
+    expect(app.hub.stats.refused).toBe(1);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('exposes Prometheus text that parses', async () => {
+    const { http } = await start();
+    const res = await fetch(`${http}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const samples = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const m = /^([a-z_]+)(\{[^}]*\})? (-?[\d.e+]+|NaN)$/.exec(line);
+      expect(m, line).not.toBeNull();
+      samples.set(`${m![1]}${m![2] ?? ''}`, Number(m![3]));
+    }
+    expect(samples.get('flowlens_hubble_connected')).toBe(1);
+    expect(
+      [...samples.keys()].some((k) => k.startsWith('flowlens_flows_total{verdict="FORWARDED"}')),
+    ).toBe(true);
+    expect(samples.get('flowlens_history_flows')).toBeGreaterThan(0);
+  });
+});
+
+// Keeps the imported message types in use for readers of the test.
+export type { SnapshotMessage, DeltaMessage };
