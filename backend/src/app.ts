@@ -47,6 +47,11 @@ export interface AppOptions {
   recordFile?: string;
   /** Offline cluster model from these YAML files or folders. */
   manifests?: string[];
+  /**
+   * Live cluster model. `explicit`: the user asked for it (a missing kubeconfig is an error);
+   * otherwise it is tried quietly (a missing kubeconfig just means no model).
+   */
+  kubernetes?: { kubeconfig?: string; inCluster: boolean; explicit: boolean };
   /** History limits (flows, estimated bytes). */
   historyFlows?: number;
   historyBytes?: number;

@@ -15,7 +15,7 @@ import { loadReplayFile } from './hubble/replay-file.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { VERSION } from './version.ts';
 
-const SERVE_OPTIONS: Record<string, OptionSpec> = {
+export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   demo: {
     kind: 'optional-string',
     valueName: 'SCENARIO',
@@ -60,6 +60,12 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
     valueName: 'N',
     help: 'rotate the recording at this size, keeping 5 old files (default 100; 0 = never)',
   },
+  kubeconfig: {
+    kind: 'string',
+    valueName: 'PATH',
+    help: 'live cluster model from this kubeconfig (default with --hubble: KUBECONFIG or ~/.kube/config)',
+  },
+  'in-cluster': { kind: 'boolean', help: 'live cluster model from the pod service account' },
   manifests: {
     kind: 'string[]',
     valueName: 'PATH',
@@ -181,6 +187,24 @@ export function serveOptions(o: ParsedOptions): AppOptions {
   for (const m of manifests ?? []) {
     if (!existsSync(m)) throw new UsageError(`--manifests: no such file or folder: ${m}`);
   }
+  const kubeconfig = str(o, 'kubeconfig');
+  const inCluster = o['in-cluster'] === true;
+  if (kubeconfig !== undefined && inCluster) {
+    throw new UsageError('choose one of --kubeconfig and --in-cluster');
+  }
+  if (kubeconfig !== undefined && !existsSync(kubeconfig)) {
+    throw new UsageError(`--kubeconfig: no such file: ${kubeconfig}`);
+  }
+  if ((kubeconfig !== undefined || inCluster) && manifests) {
+    throw new UsageError(
+      'choose a live cluster (--kubeconfig/--in-cluster) or --manifests, not both',
+    );
+  }
+  if ((kubeconfig !== undefined || inCluster) && o['demo'] !== undefined) {
+    throw new UsageError(
+      '--demo brings its own cluster; use --kubeconfig with --hubble or --replay',
+    );
+  }
   if (manifests && o['demo'] !== undefined) {
     throw new UsageError(
       '--demo brings its own cluster; use --manifests with --hubble or --replay',
@@ -190,10 +214,13 @@ export function serveOptions(o: ParsedOptions): AppOptions {
   if (token !== undefined && token.length < 8) {
     throw new UsageError('--token must be at least 8 characters');
   }
+  const kubernetes =
+    kubeconfig !== undefined || inCluster ? { kubeconfig, inCluster, explicit: true } : undefined;
   const base = {
     host,
     port,
     token,
+    kubernetes,
     recordFile: str(o, 'record'),
     recordMaxBytes: recordMaxBytes(o),
     manifests,
@@ -215,7 +242,9 @@ export function serveOptions(o: ParsedOptions): AppOptions {
         serverName: str(o, 'hubble-server-name'),
       };
     }
-    return { ...base, mode: 'live', hubbleAddress: hubble, hubbleTLS: tls };
+    // With a live Relay, a kubeconfig in the usual places is used unless manifests are given.
+    const k8s = base.kubernetes ?? (manifests ? undefined : { inCluster: false, explicit: false });
+    return { ...base, kubernetes: k8s, mode: 'live', hubbleAddress: hubble, hubbleTLS: tls };
   }
   const replay = str(o, 'replay');
   if (replay !== undefined) {
