@@ -83,6 +83,7 @@ export class App {
   private recorder: Recorder | undefined;
   private http: HttpServer | undefined;
   private replaySkipped = 0;
+  private replayCapacity = LOCAL_HISTORY;
   private synced = false;
   private manifestResult: ManifestLoadResult | undefined;
   /** What flowlens knows of the cluster; empty until a cluster source is configured. */
@@ -200,7 +201,10 @@ export class App {
       address,
       tls: this.opts.mode === 'live' ? this.opts.hubbleTLS : undefined,
       // A recording is served whole; from a live source, recent history is enough to start.
-      initialHistory: this.opts.mode === 'replay' ? LOCAL_HISTORY : 1000,
+      initialHistory: this.opts.mode === 'replay' ? this.replayCapacity : 1000,
+      // A recording keeps whole flows (it may be replayed in Hubble's own tools); otherwise ask
+      // Relay only for the fields flowlens reads.
+      ...(this.opts.recordFile ? { fieldMask: [] } : {}),
       onFlow: (rec) => this.onFlow(rec),
       onState: (s) => this.onState(s),
     });
@@ -223,10 +227,13 @@ export class App {
       if (!this.opts.hubbleAddress) throw new Error('live mode needs a Hubble address');
       return this.opts.hubbleAddress;
     }
-    const history = new FlowHistory(LOCAL_HISTORY);
+    let history = new FlowHistory(LOCAL_HISTORY);
     if (this.opts.mode === 'replay') {
       const file = this.opts.replayFile as string;
       const loaded = await loadReplayFile(file);
+      // The whole recording must fit the server's ring, or the client would miss its start.
+      history = new FlowHistory(Math.max(LOCAL_HISTORY, loaded.records.length));
+      this.replayCapacity = history.capacity;
       this.replaySkipped = loaded.skipped;
       for (const e of loaded.errors) this.log(`flowlens: ${file}: ${e}`);
       const extra = loaded.nonFlow ? ` (${loaded.nonFlow} non-flow events ignored)` : '';
