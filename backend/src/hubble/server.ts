@@ -44,9 +44,12 @@ export interface HubbleServerOptions {
 
 const DEFAULT_FOLLOWER_QUEUE = 10_000;
 
-type Call = grpc.ServerWritableStream<GetFlowsRequestWire, Record<string, unknown>>;
+type Call = grpc.ServerWritableStream<GetFlowsRequestWire, Record<string, unknown> | Buffer>;
 
-function writeWithBackpressure(call: Call, msg: Record<string, unknown>): Promise<void> | void {
+function writeWithBackpressure(
+  call: Call,
+  msg: Record<string, unknown> | Buffer,
+): Promise<void> | void {
   if (call.write(msg)) return;
   return new Promise((resolve) => call.once('drain', resolve));
 }
@@ -56,6 +59,9 @@ export class HubbleServer {
   private readonly started = nowNs();
   private readonly opts: HubbleServerOptions;
   private port = 0;
+  /** Encoded frames by record (weak: they go when the history ring drops the record). */
+  private readonly frames = new WeakMap<SequencedRecord, { key: string; buf: Buffer }>();
+  private readonly serialize = observerService().service['GetFlows']!.responseSerialize;
 
   constructor(opts: HubbleServerOptions) {
     this.opts = opts;
@@ -77,7 +83,20 @@ export class HubbleServer {
       ) => cb(null, { namespaces: this.namespaces() }),
     };
     // Methods left out (agent and debug events) answer UNIMPLEMENTED: grpc-js's default.
-    this.server.addService(observerService().service, impl);
+    // GetFlows may be handed bytes already encoded (see encoded()): they go out as they are.
+    const service = observerService().service;
+    const getFlows = service['GetFlows']!;
+    this.server.addService(
+      {
+        ...service,
+        GetFlows: {
+          ...getFlows,
+          responseSerialize: (v: unknown) =>
+            Buffer.isBuffer(v) ? v : getFlows.responseSerialize(v),
+        },
+      },
+      impl,
+    );
   }
 
   /** Binds and starts; resolves to the bound port (pass 0 for an ephemeral one). */
@@ -133,8 +152,12 @@ export class HubbleServer {
     const inWindow = (r: SequencedRecord) =>
       (since === undefined || r.timeNs >= since) && (until === undefined || r.timeNs <= until);
     const selected = (r: SequencedRecord) => inWindow(r) && matches(r.flow);
-    const toWire = (r: SequencedRecord) =>
-      responseToWire({ flow: mask(r.flow), node_name: r.nodeName, time: r.flow.time });
+    const maskKey = JSON.stringify(
+      (req.field_mask?.paths?.length
+        ? req.field_mask.paths
+        : req.experimental?.field_mask?.paths) ?? [],
+    );
+    const toWire = (r: SequencedRecord) => this.encoded(r, maskKey, mask);
 
     // Follow first, then read history: a flow pushed in between is in one of the two, and the
     // sequence number decides which, so none is sent twice or missed.
@@ -194,6 +217,23 @@ export class HubbleServer {
       unfollow?.();
       if (open) call.end();
     }
+  }
+
+  /**
+   * The response frame for a record, encoded once per field mask and kept with the record:
+   * every follower of a busy source wants the same bytes, and encoding is most of the cost.
+   */
+  private encoded(
+    r: SequencedRecord,
+    maskKey: string,
+    mask: (f: HubbleFlow) => HubbleFlow,
+  ): Buffer {
+    const hit = this.frames.get(r);
+    if (hit && hit.key === maskKey) return hit.buf;
+    const wire = responseToWire({ flow: mask(r.flow), node_name: r.nodeName, time: r.flow.time });
+    const buf = this.serialize(wire);
+    this.frames.set(r, { key: maskKey, buf });
+    return buf;
   }
 
   private nodeNames(): string[] {

@@ -156,6 +156,8 @@ export class ClusterModel implements ClusterView {
   private readonly nodesByIP = new Map<string, string>();
   private readonly slicesByService = new Map<string, Set<string>>();
   private readonly listeners = new Set<ChangeListener>();
+  /** servicesSelecting answers by pod key; any Service or Pod change clears it. */
+  private readonly selectingCache = new Map<string, Service[]>();
 
   constructor(private readonly now: () => number = Date.now) {
     for (const k of RESOURCE_KINDS) this.store.set(k, new Map());
@@ -225,6 +227,7 @@ export class ClusterModel implements ClusterView {
     object: KubeObject,
   ): ModelChange {
     this.rev += 1;
+    if (kind === 'Service' || kind === 'Pod') this.selectingCache.clear();
     const change: ModelChange = { revision: this.rev, type, kind, name, time: this.now(), object };
     if (namespace) change.namespace = namespace;
     for (const l of this.listeners) l(change);
@@ -344,9 +347,16 @@ export class ClusterModel implements ClusterView {
   servicesSelecting(pod: Pod): Service[] {
     const ns = pod.metadata.namespace;
     if (!ns) return [];
-    return this.services(ns).filter((s) =>
+    // Only pods the model holds are cached: a caller's ad-hoc pod may carry other labels.
+    const k = key(ns, pod.metadata.name);
+    const cacheable = this.get<Pod>('Pod', k) === pod;
+    const hit = cacheable ? this.selectingCache.get(k) : undefined;
+    if (hit) return hit;
+    const out = this.services(ns).filter((s) =>
       selectorMapMatches(s.spec?.selector, pod.metadata.labels),
     );
+    if (cacheable) this.selectingCache.set(k, out);
+    return out;
   }
 
   endpointSlicesOf(namespace: string, serviceName: string): EndpointSlice[] {
