@@ -4,7 +4,7 @@
 import type { ClusterView } from '../k8s/cluster-model.ts';
 import type { FlowRecord, HubbleFlow, Layer4, PolicyRefWire } from '../hubble/types.ts';
 import { VERDICTS } from '../hubble/types.ts';
-import { resolvePeer } from './peers.ts';
+import { PodFactsCache, resolvePeer } from './peers.ts';
 import type { EnrichedFlow, EnrichedL7, EnrichedVerdict, Peer, PolicyRef } from './types.ts';
 
 /** Drop reasons that mean "a policy said no". */
@@ -97,6 +97,7 @@ function dropReasonOf(flow: HubbleFlow): string | undefined {
 
 export class Enricher<E extends ExplainResult = ExplainResult> {
   private seq = 0;
+  private readonly cache = new PodFactsCache();
 
   constructor(private readonly opts: EnricherOptions<E>) {}
 
@@ -104,7 +105,7 @@ export class Enricher<E extends ExplainResult = ExplainResult> {
     const flow = rec.flow;
     const node = rec.nodeName || flow.node_name || '';
     const { protocol, sport, dport } = l4Of(flow.l4);
-    const ctx = { model: this.opts.model, observedOn: node };
+    const ctx = { model: this.opts.model, observedOn: node, cache: this.cache };
     const source = resolvePeer(flow.source, flow.IP?.source ?? '', sport, flow.source_names, ctx);
     const destination = resolvePeer(
       flow.destination,

@@ -95,32 +95,95 @@ export interface PeerContext {
   model: ClusterView;
   /** The node that observed the flow (Relay's `cluster/node` form is fine). */
   observedOn: string;
+  cache?: PodFactsCache;
 }
 
-function podPeer(
-  base: Peer,
-  pod: Pod | undefined,
-  ep: Endpoint | undefined,
-  ctx: PeerContext,
-): Peer {
+/** What a pod peer carries besides its address and port: the same for every flow of the pod. */
+interface PodFacts {
+  namespace?: string;
+  pod?: string;
+  workload?: { kind: string; name: string };
+  labels: string[];
+  node?: string;
+  service?: string;
+}
+
+/**
+ * Pod facts by (namespace, pod, identity, Hubble's label count), valid for one model revision:
+ * the hot path then looks a pod up once, not on every flow.
+ */
+export class PodFactsCache {
+  private revision = -1;
+  private readonly facts = new Map<string, PodFacts>();
+  /** Bounds the cache between model changes (pod churn without a revision is impossible). */
+  private static readonly MAX = 50_000;
+
+  get(model: ClusterView, k: string, make: () => PodFacts): PodFacts {
+    if (model.revision !== this.revision) {
+      this.facts.clear();
+      this.revision = model.revision;
+    }
+    let f = this.facts.get(k);
+    if (!f) {
+      if (this.facts.size >= PodFactsCache.MAX) this.facts.clear();
+      f = make();
+      this.facts.set(k, f);
+    }
+    return f;
+  }
+}
+
+function podFacts(pod: Pod | undefined, ep: Endpoint | undefined, ctx: PeerContext): PodFacts {
   const ns = ep?.namespace || pod?.metadata.namespace;
   const name = ep?.pod_name || pod?.metadata.name;
-  const peer: Peer = { ...base, kind: 'pod' };
-  if (ns) peer.namespace = ns;
-  if (name) peer.pod = name;
+  const f: PodFacts = { labels: displayLabels(ep?.labels) };
+  if (ns) f.namespace = ns;
+  if (name) f.pod = name;
   const w = ep?.workloads?.[0];
-  if (w?.name && w.kind) peer.workload = { kind: w.kind, name: w.name };
-  else if (pod)
-    peer.workload = ctx.model.workloadOf(pod) ?? { kind: 'Pod', name: pod.metadata.name };
-  else if (name) peer.workload = { kind: 'Pod', name };
-  if (peer.labels.length === 0 && pod?.metadata.labels) {
-    peer.labels = Object.entries(pod.metadata.labels).map(([k, v]) => `${k}=${v}`);
+  if (w?.name && w.kind) f.workload = { kind: w.kind, name: w.name };
+  else if (pod) f.workload = ctx.model.workloadOf(pod) ?? { kind: 'Pod', name: pod.metadata.name };
+  else if (name) f.workload = { kind: 'Pod', name };
+  if (f.labels.length === 0 && pod?.metadata.labels) {
+    f.labels = Object.entries(pod.metadata.labels).map(([k, v]) => `${k}=${v}`);
   }
-  if (pod?.spec?.nodeName) peer.node = pod.spec.nodeName;
+  if (pod?.spec?.nodeName) f.node = pod.spec.nodeName;
   if (pod) {
     const svc = ctx.model.servicesSelecting(pod)[0];
-    if (svc) peer.service = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    if (svc) f.service = `${svc.metadata.namespace}/${svc.metadata.name}`;
   }
+  return f;
+}
+
+/**
+ * Every peer gets all fields in one order (absent ones undefined, which JSON leaves out): one
+ * object shape for the engine instead of dozens, which matters at tens of thousands of flows
+ * per second.
+ */
+function newPeer(ip: string, port: number | undefined, identity: number | undefined): Peer {
+  return {
+    ip,
+    port,
+    kind: 'unknown',
+    namespace: undefined,
+    pod: undefined,
+    workload: undefined,
+    service: undefined,
+    labels: [],
+    names: undefined,
+    identity,
+    node: undefined,
+  };
+}
+
+function podPeer(peer: Peer, f: PodFacts): Peer {
+  // Arrays are shared between flows of the same pod: consumers treat peers as read-only.
+  peer.kind = 'pod';
+  peer.labels = f.labels;
+  peer.namespace = f.namespace;
+  peer.pod = f.pod;
+  peer.workload = f.workload;
+  peer.node = f.node;
+  peer.service = f.service;
   return peer;
 }
 
@@ -132,17 +195,25 @@ export function resolvePeer(
   names: readonly string[] | undefined,
   ctx: PeerContext,
 ): Peer {
-  const base: Peer = { ip, kind: 'unknown', labels: displayLabels(ep?.labels) };
-  if (port !== undefined) base.port = port;
-  if (ep?.identity !== undefined) base.identity = ep.identity;
-  const allNames = [...(names ?? [])];
-  for (const l of ep?.labels ?? []) if (l.startsWith('fqdn:')) allNames.push(l.slice(5));
-  if (allNames.length > 0) base.names = [...new Set(allNames)];
+  const base = newPeer(ip, port, ep?.identity);
+  let allNames: string[] | undefined = names && names.length > 0 ? [...names] : undefined;
+  for (const l of ep?.labels ?? []) if (l.startsWith('fqdn:')) (allNames ??= []).push(l.slice(5));
+  if (allNames) base.names = allNames.length > 1 ? [...new Set(allNames)] : allNames;
 
   const model = ctx.model;
   if (ep?.pod_name && ep.namespace) {
-    return podPeer(base, model.pod(ep.namespace, ep.pod_name) ?? model.podByIP(ip), ep, ctx);
+    const make = () =>
+      podFacts(model.pod(ep.namespace!, ep.pod_name!) ?? model.podByIP(ip), ep, ctx);
+    const facts = ctx.cache
+      ? ctx.cache.get(
+          model,
+          `${ep.namespace}/${ep.pod_name}/${ep.identity ?? ''}/${ep.labels?.length ?? 0}/${ip}`,
+          make,
+        )
+      : make();
+    return podPeer(base, facts);
   }
+  base.labels = displayLabels(ep?.labels);
   const reserved = reservedKind(ep);
   if (reserved) return nonPod(base, reserved, ctx);
 
@@ -157,22 +228,29 @@ export function resolvePeer(
     };
   }
   const pod = ip ? model.podByIP(ip) : undefined;
-  if (pod && !pod.spec?.hostNetwork) return podPeer(base, pod, ep, ctx);
+  if (pod && !pod.spec?.hostNetwork) {
+    const make = () => podFacts(pod, ep, ctx);
+    return podPeer(
+      base,
+      ctx.cache ? ctx.cache.get(model, `ip:${ip}/${base.labels.length}`, make) : make(),
+    );
+  }
   const node = ip ? model.nodeByIP(ip) : undefined;
   if (node || pod) {
     const nodeName = node?.metadata.name ?? pod?.spec?.nodeName ?? '';
-    const local = nodeName === bareNodeName(ctx.observedOn);
-    return { ...base, kind: local ? 'host' : 'remote-node', node: nodeName };
+    base.kind = nodeName === bareNodeName(ctx.observedOn) ? 'host' : 'remote-node';
+    base.node = nodeName;
+    return base;
   }
-  if (ip && !isPrivate(ip)) return { ...base, kind: 'world' };
+  if (ip && !isPrivate(ip)) base.kind = 'world';
   return base;
 }
 
-function nonPod(base: Peer, kind: PeerKind, ctx: PeerContext): Peer {
-  const peer: Peer = { ...base, kind };
+function nonPod(peer: Peer, kind: PeerKind, ctx: PeerContext): Peer {
+  peer.kind = kind;
   if (kind === 'host') peer.node = bareNodeName(ctx.observedOn);
   else if (kind === 'remote-node') {
-    const node = base.ip ? ctx.model.nodeByIP(base.ip) : undefined;
+    const node = peer.ip ? ctx.model.nodeByIP(peer.ip) : undefined;
     if (node) peer.node = node.metadata.name;
   }
   return peer;

@@ -6,7 +6,8 @@ import { tolerantObserverClient } from './proto.ts';
 import { responseFromWire } from './wire.ts';
 import { recordFromResponse, validateFlow } from './json-codec.ts';
 import { flowKey, ResumeWindow } from './resume-window.ts';
-import { nsToTimestamp } from './time.ts';
+import { nsToTimestamp, timestampToNs } from './time.ts';
+import type { WireTimestamp } from './time.ts';
 import type { FlowFilter } from './flow-filter.ts';
 import type { FlowRecord, LostEvent, NodeStatusEvent } from './types.ts';
 import { Backoff } from '../shared/backoff.ts';
@@ -256,7 +257,10 @@ export class HubbleClient {
       return;
     }
     let res;
+    let timeNs: bigint | undefined;
     try {
+      const wireTime = (msg['flow'] as { time?: WireTimestamp } | undefined)?.time;
+      if (wireTime) timeNs = timestampToNs(wireTime);
       res = responseFromWire(msg);
       if (res.flow) validateFlow(res.flow);
     } catch (err) {
@@ -265,7 +269,7 @@ export class HubbleClient {
       return;
     }
     if (res.flow) {
-      const rec = recordFromResponse({ ...res, flow: res.flow });
+      const rec = recordFromResponse({ ...res, flow: res.flow }, timeNs);
       if (!this.window.admit(flowKey(rec.flow, rec.nodeName), rec.timeNs)) {
         this.stats.duplicatesDropped += 1;
         return;

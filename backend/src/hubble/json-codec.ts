@@ -148,12 +148,16 @@ export function formatLine(res: FlowsResponse): string {
   return JSON.stringify(res);
 }
 
-export function recordFromResponse(res: FlowsResponse & { flow: HubbleFlow }): FlowRecord {
+/** `timeNs`, when the caller already has it (from the wire), saves parsing the text again. */
+export function recordFromResponse(
+  res: FlowsResponse & { flow: HubbleFlow },
+  timeNs?: bigint,
+): FlowRecord {
   const flow = res.flow;
   return {
     flow,
     nodeName: res.node_name ?? flow.node_name ?? '',
-    timeNs: (flow.time !== undefined ? parseTimeNs(flow.time) : undefined) ?? 0n,
+    timeNs: timeNs ?? (flow.time !== undefined ? parseTimeNs(flow.time) : undefined) ?? 0n,
   };
 }
 

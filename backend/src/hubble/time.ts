@@ -25,6 +25,9 @@ export function parseTimeNs(text: string): bigint | undefined {
  * whichever is the shortest that is exact. Hubble's own output follows the same rule, so
  * flows that pass through flowlens print as Hubble would print them.
  */
+let lastSeconds: bigint | undefined;
+let lastBase = '';
+
 export function formatTimeNs(ns: bigint): string {
   let seconds = ns / NS_PER_S;
   let nanos = ns % NS_PER_S;
@@ -32,7 +35,12 @@ export function formatTimeNs(ns: bigint): string {
     nanos += NS_PER_S;
     seconds -= 1n;
   }
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  // Flows arrive many per second: the date part is formatted once per second, not per flow.
+  if (seconds !== lastSeconds) {
+    lastBase = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+    lastSeconds = seconds;
+  }
+  const base = lastBase;
   if (nanos === 0n) return `${base}Z`;
   let digits = nanos.toString().padStart(9, '0');
   if (digits.endsWith('000000')) digits = digits.slice(0, 3);
