@@ -330,6 +330,7 @@ export class App {
       stream: this.hub.stats,
       dropped: {
         malformedFlows: stats?.malformed ?? 0,
+        emptyFrames: stats?.empty ?? 0,
         lastMalformed: stats?.lastMalformed,
         lostEvents: stats?.lostEvents ?? {},
         replayLinesSkipped: this.replaySkipped,

@@ -56,6 +56,8 @@ export interface HubbleClientStats {
   flowsReceived: number;
   duplicatesDropped: number;
   malformed: number;
+  /** Frames that decoded but carried no flow, loss or node status (e.g. a newer event type). */
+  empty: number;
   lostEvents: Record<string, number>;
   reconnects: number;
   lastMalformed?: string;
@@ -110,6 +112,7 @@ export class HubbleClient {
     flowsReceived: 0,
     duplicatesDropped: 0,
     malformed: 0,
+    empty: 0,
     lostEvents: {},
     reconnects: 0,
   };
@@ -280,6 +283,8 @@ export class HubbleClient {
       this.recordLost(res.lost_events);
     } else if (res.node_status) {
       this.recordNodeStatus(res.node_status);
+    } else {
+      this.stats.empty += 1;
     }
   }
 

@@ -57,6 +57,8 @@ export interface FlowStoreStats {
   maxBytes: number;
   /** Flows pushed out of history by the limits since start. */
   evicted: number;
+  /** Flows larger than the whole byte limit, never kept. */
+  tooLarge: number;
   oldestNs?: string;
   newestNs?: string;
 }
@@ -131,6 +133,7 @@ export class FlowStore {
   private bytes = 0;
   private evicted = 0;
   private nextSeq = 1;
+  private tooLarge = 0;
   private readonly maxFlows: number;
   private readonly maxBytes: number;
   private readonly maxTimeline: number;
@@ -150,6 +153,11 @@ export class FlowStore {
 
   add(flow: EnrichedFlow, record: FlowRecord): StoredFlow {
     const entry: StoredFlow = { seq: this.nextSeq++, flow, record, bytes: estimateBytes(flow) };
+    if (entry.bytes > this.maxBytes) {
+      // One flow bigger than all of history (hostile labels): streamed, never kept.
+      this.tooLarge += 1;
+      return entry;
+    }
     while (
       this.count > 0 &&
       (this.count >= this.maxFlows || this.bytes + entry.bytes > this.maxBytes)
@@ -256,6 +264,7 @@ export class FlowStore {
       maxFlows: this.maxFlows,
       maxBytes: this.maxBytes,
       evicted: this.evicted,
+      tooLarge: this.tooLarge,
     };
     if (this.count > 0) {
       s.oldestNs = this.at(0).record.timeNs.toString();
