@@ -103,6 +103,11 @@ const HUBBLE_SERVER_OPTIONS: Record<string, OptionSpec> = {
     help: 'replay pace: 1 = as recorded, max = all at once (default)',
   },
   loop: { kind: 'boolean', help: 'start the recording over when it ends' },
+  'demo-rate': {
+    kind: 'string',
+    valueName: 'X',
+    help: "multiply the demo lab's traffic by X (load tests; default 1)",
+  },
   seed: { kind: 'string', valueName: 'N', help: 'demo random seed (default 1)' },
   'tls-cert': { kind: 'string', valueName: 'FILE', help: 'serve TLS with this certificate' },
   'tls-key': { kind: 'string', valueName: 'FILE', help: 'private key of --tls-cert' },
@@ -333,7 +338,15 @@ async function hubbleServer(argv: string[]): Promise<number> {
     pacer.start();
     console.error(`flowlens: serving ${loaded.records.length} flows from ${replay}`);
   } else {
-    demo = new DemoSource(scenario(o['demo']), history, { seed: seedOf(o) });
+    const rate = Number(str(o, 'demo-rate') ?? 1);
+    if (!(rate > 0))
+      throw new UsageError(`--demo-rate must be a positive number, got ${String(o['demo-rate'])}`);
+    demo = new DemoSource(scenario(o['demo']), history, {
+      seed: seedOf(o),
+      rateScale: rate,
+      // A load test starts from now; a class gets half a minute of history to look at.
+      warmupMs: rate === 1 ? undefined : 0,
+    });
     demo.start();
   }
   const server = new HubbleServer({

@@ -11,6 +11,8 @@ export interface DemoSourceOptions {
   tickMs?: number;
   /** History to generate at start, so a fresh dashboard has something to show. */
   warmupMs?: number;
+  /** Multiplies the lab's traffic (for load tests). */
+  rateScale?: number;
 }
 
 export class DemoSource {
@@ -23,7 +25,7 @@ export class DemoSource {
     private readonly opts: DemoSourceOptions = {},
   ) {
     const start = nowNs() - BigInt(opts.warmupMs ?? 30_000) * 1_000_000n;
-    this.generator = new LabGenerator(lab, opts.seed ?? 1, start);
+    this.generator = new LabGenerator(lab, opts.seed ?? 1, start, opts.rateScale ?? 1);
   }
 
   start(): void {

@@ -48,7 +48,14 @@ export class LabGenerator {
   private ephemeralPort = 40000;
   private readonly pending: FlowRecord[] = [];
 
-  constructor(lab: Lab, seed = 1, startNs = 0n) {
+  /** `rateScale` multiplies every conversation's rate (benchmarks drive a lab at load). */
+  constructor(
+    lab: Lab,
+    seed = 1,
+    startNs = 0n,
+    private readonly rateScale = 1,
+  ) {
+    if (!(rateScale > 0)) throw new RangeError(`rateScale must be positive, got ${rateScale}`);
     this.lab = lab;
     this.random = seededRandom(seed);
     for (const p of lab.pods) this.pods.set(`${p.namespace}/${p.name}`, p);
@@ -95,7 +102,7 @@ export class LabGenerator {
   }
 
   private jitter(everyMs: number): bigint {
-    const ms = everyMs * (0.5 + this.random());
+    const ms = (everyMs / this.rateScale) * (0.5 + this.random());
     return BigInt(Math.round(ms * 1e6));
   }
 
