@@ -62,7 +62,7 @@ export interface AppOptions {
   stream?: {
     tickMs?: number;
     heartbeatMs?: number;
-    maxQueuedRows?: number;
+    maxRowsPerDelta?: number;
     highWaterBytes?: number;
     stalledMs?: number;
   };

@@ -10,6 +10,11 @@ import type {
   DeltaMessage,
 } from '../../backend/src/shared/protocol.ts';
 import { waitFor } from '../support/wait.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabGenerator } from '../../backend/src/demo/generator.ts';
+import { formatLine, responseFromRecord } from '../../backend/src/hubble/json-codec.ts';
 
 const apps: App[] = [];
 const sockets: WebSocket[] = [];
@@ -31,7 +36,7 @@ async function start(over: Partial<AppOptions> = {}) {
   apps.push(app);
   await app.start();
   const base = `127.0.0.1:${app.address!.port}`;
-  await waitFor(() => app.store.stats.flows > 20, 'demo flows');
+  await waitFor(() => app.store.stats.flows > 20, 'flows');
   return { app, http: `http://${base}`, ws: `ws://${base}/ws` };
 }
 
@@ -156,17 +161,60 @@ describe('WebSocket /ws', () => {
     expect(app.hub.stats.clients).toBe(60);
   });
 
-  it('samples rows for a slow client and tells it so', async () => {
+  it('samples rows for a slow client, tells it, and catches its map up in one piece', async () => {
+    // A flood: a recording replayed fast, and a client that stops reading for a while.
+    const S = 1_000_000_000n;
+    const t0 = 1_795_341_600n * S;
+    const gen = new LabGenerator(threeTier, 5, t0, 50);
+    const lines = gen.generate(t0 + 30n * S).map((r) => formatLine(responseFromRecord(r)));
+    const file = join(mkdtempSync(join(tmpdir(), 'flowlens-flood-')), 'flood.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
     const { ws, app } = await start({
-      stream: { maxQueuedRows: 5, highWaterBytes: 1, stalledMs: 60_000 },
+      mode: 'replay',
+      replayFile: file,
+      replaySpeed: 3,
+      stream: { highWaterBytes: 64 * 1024, stalledMs: 60_000 },
     });
     const c = await connect(ws);
     c.send({ type: 'subscribe', v: 1, limit: 1 });
     await c.next('snapshot');
-    await waitFor(() => app.hub.stats.rowsSkipped > 20, 'rows skipped for the slow client');
+    const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    await waitFor(() => app.hub.stats.rowsSkipped > 100, 'rows skipped for the slow client');
+    socket.resume();
     const notice = await c.next('notice');
     expect(notice).toMatchObject({ code: 'sampling', level: 'warn' });
     expect(notice.message).toMatch(/showing 1 in \d+ flows/);
+    await waitFor(
+      () => c.of('delta').some((d) => d.mapSnapshot !== undefined),
+      'the map caught up',
+    );
+    expect(c.of('delta').some((d) => (d.skipped ?? 0) > 0)).toBe(true);
+  });
+
+  it('caps rows per tick, saying how many it shows and skips', async () => {
+    const { ws } = await start({ stream: { maxRowsPerDelta: 1, tickMs: 200 } });
+    const c = await connect(ws);
+    c.send({ type: 'subscribe', v: 1, limit: 1 });
+    await c.next('snapshot');
+    await waitFor(() => c.of('delta').some((d) => (d.sampleEvery ?? 1) > 1), 'a sampled delta');
+    const d = c.of('delta').find((x) => (x.sampleEvery ?? 1) > 1)!;
+    expect(d.flows).toHaveLength(1);
+    expect(d.skipped).toBeGreaterThan(0);
+  });
+
+  it('shares one view between clients with the same filter', async () => {
+    const { ws, app } = await start();
+    const a = await connect(ws);
+    const b = await connect(ws);
+    const other = await connect(ws);
+    a.send({ type: 'subscribe', v: 1, filter: 'namespace=web' });
+    b.send({ type: 'subscribe', v: 1, filter: 'namespace=web' });
+    other.send({ type: 'subscribe', v: 1, filter: 'namespace=api' });
+    await Promise.all([a.next('delta', 2), b.next('delta', 2), other.next('delta')]);
+    expect(app.hub.stats.views).toBe(2);
+    other.ws.close();
+    await waitFor(() => app.hub.stats.views === 1, 'the unused view released');
   });
 
   it('drops a client that stops reading (no pong to the heartbeat)', async () => {

@@ -68,6 +68,11 @@ export interface DeltaMessage {
   type: 'delta';
   flows: StreamFlow[];
   map: MapDelta;
+  /**
+   * Present after the client was too slow to get every map delta: the whole current map,
+   * which replaces the client's (then `map` is empty).
+   */
+  mapSnapshot?: MapSnapshot;
   /** Flow rows this client did not get since the last delta because it was too slow. */
   skipped?: number;
   /** When sampling: one row sent out of `sampleEvery`. */

@@ -41,9 +41,7 @@ export interface StreamHubOptions {
   tickMs?: number;
   statusEveryMs?: number;
   heartbeatMs?: number;
-  /** Rows a client may have waiting before sampling starts. */
-  maxQueuedRows?: number;
-  /** Rows per delta message. */
+  /** Rows per delta message (per tick and view); more are sampled. */
   maxRowsPerDelta?: number;
   /** Socket buffer above which a client is "slow" and gets nothing this tick. */
   highWaterBytes?: number;
@@ -58,6 +56,8 @@ export interface StreamHubOptions {
 
 export interface StreamStats {
   clients: number;
+  /** Distinct live views (filter + grouping) the clients share. */
+  views: number;
   connectionsTotal: number;
   messagesSent: number;
   /** Flow rows not sent to some client because it was too slow (sampled away). */
@@ -70,31 +70,49 @@ export interface StreamStats {
   refused: number;
 }
 
-interface Subscription {
-  live: boolean;
+/**
+ * What a set of clients with the same live filter and grouping share: one map and one list of
+ * this tick's matching rows, each row serialised once. A classroom of 60 browsers on the same
+ * view then costs about as much as one.
+ */
+interface View {
+  key: string;
   filter: string;
+  grouping: Grouping;
   match: (f: EnrichedFlow) => boolean;
   map: ServiceMap;
+  /** This tick's rows as JSON (`{"seq":…,"flow":…}`), at most maxRowsPerDelta. */
+  rows: string[];
+  /** Matching rows beyond the cap this tick. */
+  overflow: number;
+  clients: Set<Client>;
 }
 
 interface Client {
   ws: WebSocket;
-  sub: Subscription | undefined;
-  queue: StreamFlow[];
-  skipped: number;
+  view: View | undefined;
   sampleEvery: number;
   sampleCounter: number;
+  /** Rows this client has not been sent since its last delta. */
+  skipped: number;
   calmTicks: number;
   lastRaiseMs: number;
   slowSince: number | undefined;
+  /** The client missed map deltas while slow: its next delta carries the whole map. */
+  mapStale: boolean;
   alive: boolean;
 }
 
 const MAX_SAMPLE_EVERY = 128;
+const EMPTY_MAP_DELTA = JSON.stringify({
+  nodes: { added: [], changed: [], removed: [] },
+  edges: { added: [], changed: [], removed: [] },
+});
 
 export class StreamHub {
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
+  private readonly views = new Map<string, View>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly o: Required<
@@ -103,7 +121,6 @@ export class StreamHub {
       | 'tickMs'
       | 'statusEveryMs'
       | 'heartbeatMs'
-      | 'maxQueuedRows'
       | 'maxRowsPerDelta'
       | 'highWaterBytes'
       | 'stalledMs'
@@ -113,6 +130,7 @@ export class StreamHub {
   >;
   readonly stats: StreamStats = {
     clients: 0,
+    views: 0,
     connectionsTotal: 0,
     messagesSent: 0,
     rowsSkipped: 0,
@@ -127,7 +145,6 @@ export class StreamHub {
       tickMs: opts.tickMs ?? 100,
       statusEveryMs: opts.statusEveryMs ?? 2000,
       heartbeatMs: opts.heartbeatMs ?? 15_000,
-      maxQueuedRows: opts.maxQueuedRows ?? 2000,
       maxRowsPerDelta: opts.maxRowsPerDelta ?? 500,
       highWaterBytes: opts.highWaterBytes ?? 1024 * 1024,
       stalledMs: opts.stalledMs ?? 30_000,
@@ -148,9 +165,14 @@ export class StreamHub {
           : (this.opts.authorize?.(req) ?? { ok: true as const });
       if (!verdict.ok) {
         this.stats.refused += 1;
+        const text =
+          verdict.status === 403
+            ? 'Forbidden'
+            : verdict.status === 401
+              ? 'Unauthorized'
+              : 'Not Found';
         socket.end(
-          `HTTP/1.1 ${verdict.status} ${verdict.status === 403 ? 'Forbidden' : verdict.status === 401 ? 'Unauthorized' : 'Not Found'}\r\n` +
-            `content-type: text/plain\r\nconnection: close\r\n\r\n${verdict.reason}\n`,
+          `HTTP/1.1 ${verdict.status} ${text}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${verdict.reason}\n`,
         );
         return;
       }
@@ -166,53 +188,38 @@ export class StreamHub {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
+    this.views.clear();
     this.wss.close();
   }
 
   /** Every enriched flow goes through here once, right after it is stored. */
   publish(seq: number, flow: EnrichedFlow): void {
+    if (this.views.size === 0) return;
     const nowMs = this.now();
-    for (const c of this.clients) {
-      const sub = c.sub;
-      if (!sub?.live || !sub.match(flow)) continue;
-      sub.map.add(flow, nowMs);
-      if (c.queue.length >= this.o.maxQueuedRows) this.startSampling(c, nowMs);
-      c.sampleCounter += 1;
-      if (c.sampleCounter % c.sampleEvery !== 0 || c.queue.length >= this.o.maxQueuedRows) {
-        c.skipped += 1;
-        this.stats.rowsSkipped += 1;
+    let json: string | undefined;
+    for (const v of this.views.values()) {
+      if (!v.match(flow)) continue;
+      v.map.add(flow, nowMs);
+      if (v.rows.length >= this.o.maxRowsPerDelta) {
+        v.overflow += 1;
         continue;
       }
-      c.queue.push({ seq, flow });
+      json ??= `{"seq":${seq},"flow":${JSON.stringify(flow)}}`;
+      v.rows.push(json);
     }
-  }
-
-  /** Doubles the sampling at most once a second, so one burst does not jump straight to the cap. */
-  private startSampling(c: Client, nowMs: number): void {
-    if (c.sampleEvery >= MAX_SAMPLE_EVERY || nowMs - c.lastRaiseMs < 1000) return;
-    c.lastRaiseMs = nowMs;
-    c.sampleEvery = Math.min(MAX_SAMPLE_EVERY, c.sampleEvery * 2);
-    c.calmTicks = 0;
-    this.send(c, {
-      type: 'notice',
-      level: 'warn',
-      code: 'sampling',
-      message: `this connection is too slow for every flow: showing 1 in ${c.sampleEvery} flows`,
-      sampleEvery: c.sampleEvery,
-    });
   }
 
   private onConnection(ws: WebSocket): void {
     const c: Client = {
       ws,
-      sub: undefined,
-      queue: [],
-      skipped: 0,
+      view: undefined,
       sampleEvery: 1,
       sampleCounter: 0,
+      skipped: 0,
       calmTicks: 0,
       lastRaiseMs: 0,
       slowSince: undefined,
+      mapStale: false,
       alive: true,
     };
     this.clients.add(c);
@@ -220,10 +227,7 @@ export class StreamHub {
     this.stats.connectionsTotal += 1;
     ws.on('pong', () => (c.alive = true));
     ws.on('message', (data, isBinary) => this.onMessage(c, data.toString(), isBinary));
-    ws.on('close', () => {
-      this.clients.delete(c);
-      this.stats.clients = this.clients.size;
-    });
+    ws.on('close', () => this.forget(c));
     ws.on('error', () => ws.terminate());
     this.send(c, {
       type: 'hello',
@@ -231,6 +235,21 @@ export class StreamHub {
       version: this.opts.version,
       mode: this.opts.mode(),
     });
+  }
+
+  private forget(c: Client): void {
+    this.leaveView(c);
+    this.clients.delete(c);
+    this.stats.clients = this.clients.size;
+  }
+
+  private leaveView(c: Client): void {
+    const v = c.view;
+    if (!v) return;
+    v.clients.delete(c);
+    if (v.clients.size === 0) this.views.delete(v.key);
+    this.stats.views = this.views.size;
+    c.view = undefined;
   }
 
   private onMessage(c: Client, text: string, isBinary: boolean): void {
@@ -245,9 +264,9 @@ export class StreamHub {
     }
     try {
       if (msg.type === 'subscribe') this.subscribe(c, msg);
-      else if (msg.type === 'ping')
+      else if (msg.type === 'ping') {
         this.send(c, msg.t === undefined ? { type: 'pong' } : { type: 'pong', t: msg.t });
-      else this.explain(c, msg.flowId);
+      } else this.explain(c, msg.flowId);
     } catch (err) {
       const known = err instanceof FilterSyntaxError || err instanceof ProtocolError;
       if (known) this.stats.badMessages += 1;
@@ -256,10 +275,10 @@ export class StreamHub {
   }
 
   private subscribe(c: Client, m: SubscribeMessage): void {
-    const terms = parseFilter(m.filter ?? '');
+    const filter = m.filter ?? '';
+    const terms = parseFilter(filter);
     const match = compileFilter(terms);
     const grouping: Grouping = m.grouping ?? 'workload';
-    const namespaces = filterNamespaces(terms);
     const nowMs = this.now();
     const untilNs = m.until ? this.when(m.until, 'until') : undefined;
     const live = untilNs === undefined;
@@ -272,12 +291,12 @@ export class StreamHub {
     if (
       m.resumeAfter !== undefined &&
       live &&
-      m.resumeAfter >= store.oldestSeq - 1 &&
-      store.oldestSeq > 0
+      store.oldestSeq > 0 &&
+      m.resumeAfter >= store.oldestSeq - 1
     ) {
       resumed = true;
       rows = store
-        .query({ afterSeq: m.resumeAfter, predicate: match, limit: this.o.maxQueuedRows })
+        .query({ afterSeq: m.resumeAfter, predicate: match, limit: this.o.snapshotRows * 4 })
         .map((e) => ({ seq: e.seq, flow: e.flow }));
     } else {
       if (m.resumeAfter !== undefined && live) {
@@ -298,19 +317,35 @@ export class StreamHub {
         })
         .map((e) => ({ seq: e.seq, flow: e.flow }));
     }
-    const map = new ServiceMap({ grouping, namespaces });
-    for (const e of store.window(sinceNs, untilNs)) {
-      if (match(e.flow)) map.add(e.flow, live ? nowMs : Number(BigInt(e.flow.timeNs) / 1_000_000n));
+    this.leaveView(c);
+    let map: ServiceMap;
+    if (live) {
+      const key = `${grouping}|${filter}`;
+      let view = this.views.get(key);
+      if (!view) {
+        map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
+        for (const e of store.window(sinceNs)) if (match(e.flow)) map.add(e.flow, nowMs);
+        map.flush(nowMs); // the snapshot carries this state; deltas start from here
+        view = { key, filter, grouping, match, map, rows: [], overflow: 0, clients: new Set() };
+        this.views.set(key, view);
+        this.stats.views = this.views.size;
+      }
+      view.clients.add(c);
+      c.view = view;
+      map = view.map;
+    } else {
+      map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
+      for (const e of store.window(sinceNs, untilNs)) {
+        if (match(e.flow)) map.add(e.flow, Number(BigInt(e.flow.timeNs) / 1_000_000n));
+      }
     }
-    map.flush(nowMs); // the snapshot carries the state; deltas start from here
-    c.sub = { live, filter: m.filter ?? '', match, map };
-    c.queue = [];
     c.skipped = 0;
     c.sampleEvery = 1;
+    c.mapStale = false;
     this.send(c, {
       type: 'snapshot',
       live,
-      filter: m.filter ?? '',
+      filter,
       grouping,
       flows: rows,
       map: map.snapshot(),
@@ -320,8 +355,9 @@ export class StreamHub {
 
   private when(v: string, name: string): bigint {
     const t = /^\d+$/.test(v) ? BigInt(v) : parseTimeNs(v);
-    if (t === undefined)
+    if (t === undefined) {
       throw new ProtocolError(`${name}: expected RFC3339 or nanoseconds, got ${v}`);
+    }
     return t;
   }
 
@@ -340,40 +376,92 @@ export class StreamHub {
 
   private tick(): void {
     const nowMs = this.now();
-    for (const c of this.clients) {
-      const sub = c.sub;
-      if (!sub?.live) continue;
-      if (c.ws.bufferedAmount > this.o.highWaterBytes) {
-        c.slowSince ??= nowMs;
-        if (nowMs - c.slowSince > this.o.stalledMs) this.drop(c);
-        continue;
-      }
-      c.slowSince = undefined;
-      const map = sub.map.flush(nowMs);
-      const rows = c.queue.splice(0, this.o.maxRowsPerDelta);
-      const mapChanged =
-        map.nodes.added.length +
-          map.nodes.changed.length +
-          map.nodes.removed.length +
-          map.edges.added.length +
-          map.edges.changed.length +
-          map.edges.removed.length >
+    for (const v of this.views.values()) {
+      const delta = v.map.flush(nowMs);
+      const changed =
+        delta.nodes.added.length +
+          delta.nodes.changed.length +
+          delta.nodes.removed.length +
+          delta.edges.added.length +
+          delta.edges.changed.length +
+          delta.edges.removed.length >
         0;
-      if (rows.length > 0 || mapChanged || c.skipped > 0) {
-        const delta: ServerMessage = { type: 'delta', flows: rows, map };
-        if (c.skipped > 0) delta.skipped = c.skipped;
-        if (c.sampleEvery > 1) delta.sampleEvery = c.sampleEvery;
-        c.skipped = 0;
-        this.send(c, delta);
-      }
-      this.relaxSampling(c);
+      const mapJson = changed ? JSON.stringify(delta) : EMPTY_MAP_DELTA;
+      // Rows beyond the per-tick cap are sampled away for everyone on this view.
+      const viewSample =
+        v.overflow > 0 ? Math.ceil((v.rows.length + v.overflow) / v.rows.length) : 1;
+      for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample);
+      this.stats.rowsSkipped += v.overflow * v.clients.size;
+      v.rows = [];
+      v.overflow = 0;
     }
+  }
+
+  private deliver(
+    c: Client,
+    v: View,
+    nowMs: number,
+    mapJson: string,
+    mapChanged: boolean,
+    viewSample: number,
+  ): void {
+    c.skipped += v.overflow;
+    if (c.ws.bufferedAmount > this.o.highWaterBytes) {
+      // Too slow for this tick: its rows are skipped, its map catches up later in one piece.
+      c.slowSince ??= nowMs;
+      if (nowMs - c.slowSince > this.o.stalledMs) {
+        this.drop(c);
+        return;
+      }
+      c.skipped += v.rows.length;
+      this.stats.rowsSkipped += v.rows.length;
+      if (mapChanged) c.mapStale = true;
+      this.raiseSampling(c, nowMs);
+      return;
+    }
+    c.slowSince = undefined;
+    let rows = v.rows;
+    if (c.sampleEvery > 1) {
+      rows = [];
+      for (const r of v.rows) if (c.sampleCounter++ % c.sampleEvery === 0) rows.push(r);
+      c.skipped += v.rows.length - rows.length;
+      this.stats.rowsSkipped += v.rows.length - rows.length;
+    }
+    if (rows.length === 0 && !mapChanged && !c.mapStale && c.skipped === 0) {
+      this.relaxSampling(c);
+      return;
+    }
+    let msg = `{"type":"delta","flows":[${rows.join(',')}],"map":${c.mapStale ? EMPTY_MAP_DELTA : mapJson}`;
+    if (c.mapStale) msg += `,"mapSnapshot":${JSON.stringify(v.map.snapshot())}`;
+    if (c.skipped > 0) msg += `,"skipped":${c.skipped}`;
+    const every = Math.max(c.sampleEvery, viewSample);
+    if (every > 1) msg += `,"sampleEvery":${every}`;
+    msg += '}';
+    c.skipped = 0;
+    c.mapStale = false;
+    this.sendRaw(c, msg);
+    this.relaxSampling(c);
+  }
+
+  /** Doubles a slow client's sampling at most once a second, and tells it. */
+  private raiseSampling(c: Client, nowMs: number): void {
+    if (c.sampleEvery >= MAX_SAMPLE_EVERY || nowMs - c.lastRaiseMs < 1000) return;
+    c.lastRaiseMs = nowMs;
+    c.sampleEvery = Math.min(MAX_SAMPLE_EVERY, c.sampleEvery * 2);
+    c.calmTicks = 0;
+    this.send(c, {
+      type: 'notice',
+      level: 'warn',
+      code: 'sampling',
+      message: `this connection is too slow for every flow: showing 1 in ${c.sampleEvery} flows`,
+      sampleEvery: c.sampleEvery,
+    });
   }
 
   /** Halves the sampling after a calm second, until every row flows again. */
   private relaxSampling(c: Client): void {
     if (c.sampleEvery === 1) return;
-    if (c.queue.length === 0 && c.ws.bufferedAmount < this.o.highWaterBytes / 4) c.calmTicks += 1;
+    if (c.ws.bufferedAmount < this.o.highWaterBytes / 4) c.calmTicks += 1;
     else c.calmTicks = 0;
     if (c.calmTicks * this.o.tickMs < 1000) return;
     c.calmTicks = 0;
@@ -390,9 +478,9 @@ export class StreamHub {
 
   private broadcastStatus(): void {
     if (this.clients.size === 0) return;
-    const status = this.opts.status();
+    const msg = JSON.stringify({ type: 'status', status: this.opts.status() });
     for (const c of this.clients) {
-      if (c.ws.bufferedAmount <= this.o.highWaterBytes) this.send(c, { type: 'status', status });
+      if (c.ws.bufferedAmount <= this.o.highWaterBytes) this.sendRaw(c, msg);
     }
   }
 
@@ -409,14 +497,17 @@ export class StreamHub {
 
   private drop(c: Client): void {
     this.stats.clientsDropped += 1;
-    this.clients.delete(c);
-    this.stats.clients = this.clients.size;
+    this.forget(c);
     c.ws.terminate();
   }
 
   private send(c: Client, m: ServerMessage): void {
+    this.sendRaw(c, JSON.stringify(m));
+  }
+
+  private sendRaw(c: Client, text: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
-    c.ws.send(JSON.stringify(m));
+    c.ws.send(text);
     this.stats.messagesSent += 1;
   }
 }
