@@ -62,6 +62,27 @@ export interface Conversation {
   drop?: { at: 'egress' | 'ingress'; reason: string; policy?: string };
 }
 
+/** Text in both UI languages. */
+export interface Localized {
+  en: string;
+  ko: string;
+}
+
+/**
+ * One step an instructor advances through: it changes the simulated cluster (so the timeline
+ * shows it) and says what to look for.
+ */
+export interface LabStep {
+  id: string;
+  title: Localized;
+  /** What changes on the map and in the drops, in a sentence or two. */
+  lookFor: Localized;
+  /** Objects to create or replace, as YAML would parse. */
+  apply?: Record<string, unknown>[];
+  /** Objects to delete. */
+  remove?: { kind: string; namespace?: string; name: string }[];
+}
+
 export interface Lab {
   name: string;
   cluster: string;
@@ -71,4 +92,8 @@ export interface Lab {
   conversations: Conversation[];
   /** Cluster objects for the model and policy engine (NetworkPolicies and friends), as YAML would parse. */
   objects: Record<string, unknown>[];
+  /** What the lab is about, shown when it starts. */
+  summary?: Localized;
+  /** Steps in order; step 0 is the starting state (`objects`). */
+  steps?: LabStep[];
 }
