@@ -16,6 +16,8 @@ import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
+import { LabSteps, StepError } from './demo/steps.ts';
+import { BadRequest, type Route } from './stream/http-server.ts';
 import { Enricher, type ExplainResult } from './enrich/enrich.ts';
 import type { EnrichedFlow } from './enrich/types.ts';
 import { ServiceMap } from './map/service-map.ts';
@@ -93,6 +95,8 @@ export class App {
   readonly liveMap = new ServiceMap();
   private mapTimer: NodeJS.Timeout | undefined;
   private pacer: ReplayPacer | undefined;
+  /** Demo mode: the lab's steps. */
+  steps: LabSteps | undefined;
   readonly hub: StreamHub;
   readonly metrics: Metrics;
   private readonly auth: Auth;
@@ -153,6 +157,7 @@ export class App {
       auth: this.auth,
       routes: {
         ...apiRoutes({ store: this.store, liveMap: this.liveMap }),
+        ...this.demoRoutes(),
         '/metrics': {
           method: 'GET',
           handle: async () => ({ text: await this.metrics.text(), type: this.metrics.contentType }),
@@ -166,9 +171,38 @@ export class App {
     this.mapTimer.unref();
   }
 
+  /** `GET /api/demo` and `POST /api/demo/step {"step": n | "next" | "prev"}`. */
+  private demoRoutes(): Record<string, Route> {
+    const steps = () => {
+      if (!this.steps) throw new BadRequest('not in demo mode: there are no lab steps');
+      return this.steps;
+    };
+    return {
+      '/api/demo': { method: 'GET', handle: () => ({ json: steps().state() }) },
+      '/api/demo/step': {
+        method: 'POST',
+        handle: ({ body }) => {
+          const s = steps();
+          const want = (body as { step?: unknown } | undefined)?.step;
+          const n = want === 'next' ? s.current + 1 : want === 'prev' ? s.current - 1 : want;
+          if (typeof n !== 'number') {
+            throw new BadRequest('body must be {"step": N} or {"step": "next" | "prev"}');
+          }
+          try {
+            return { json: s.goTo(n) };
+          } catch (err) {
+            if (err instanceof StepError) throw new BadRequest(err.message);
+            throw err;
+          }
+        },
+      },
+    };
+  }
+
   private async startCluster(): Promise<void> {
     if (this.opts.mode === 'demo' && this.opts.lab) {
       loadLab(this.opts.lab, this.model);
+      this.steps = new LabSteps(this.opts.lab, this.model);
       return;
     }
     const paths = this.opts.manifests;
@@ -297,6 +331,8 @@ export class App {
       return {
         state: 'synced',
         source: 'demo',
+        scenario: this.opts.lab?.name,
+        step: this.steps?.current,
         synced: true,
         objects: Object.values(this.model.counts()).reduce((a, b) => a + b, 0),
         revision: this.model.revision,
