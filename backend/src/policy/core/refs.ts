@@ -174,7 +174,7 @@ export function queryFromFlow(view: ClusterView, f: EnrichedFlow): ConnectionQue
       : { kind: 'ip', ip: p.ip, entity: ENTITY_OF[p.kind] };
   };
   let to = endpoint(server);
-  let viaService = serviceOf(view, server.service);
+  const viaService = serviceOf(view, server.service);
   let dport = port;
   if (server.kind === 'service' && viaService) {
     // Sent to a ClusterIP before translation: judge it at a backend on the target port.
