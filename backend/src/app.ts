@@ -18,8 +18,15 @@ import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
 import { LabSteps, StepError } from './demo/steps.ts';
 import { BadRequest, type Route } from './stream/http-server.ts';
-import { Enricher, type ExplainResult } from './enrich/enrich.ts';
-import type { EnrichedFlow } from './enrich/types.ts';
+import { Enricher } from './enrich/enrich.ts';
+import {
+  PolicyEngine,
+  PolicyInputError,
+  queryFromFlow,
+  queryFromRequest,
+  type Explanation,
+  type Lang,
+} from './policy/index.ts';
 import { ServiceMap } from './map/service-map.ts';
 import { FlowStore } from './store/flow-store.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
@@ -90,7 +97,8 @@ export class App {
   private manifestResult: ManifestLoadResult | undefined;
   /** What flowlens knows of the cluster; empty until a cluster source is configured. */
   readonly model = new ClusterModel();
-  readonly enricher: Enricher;
+  readonly enricher: Enricher<Explanation>;
+  readonly engine: PolicyEngine;
   readonly store: FlowStore;
   readonly liveMap = new ServiceMap();
   private mapTimer: NodeJS.Timeout | undefined;
@@ -106,7 +114,14 @@ export class App {
   constructor(opts: AppOptions) {
     this.opts = opts;
     this.log = opts.log ?? ((m) => console.error(m));
-    this.enricher = new Enricher({ model: this.model });
+    this.engine = new PolicyEngine(this.model);
+    this.enricher = new Enricher<Explanation>({
+      model: this.model,
+      explain: (f) => {
+        const q = queryFromFlow(this.model, f);
+        return q ? this.engine.explain(q) : undefined;
+      },
+    });
     this.store = new FlowStore({ maxFlows: opts.historyFlows, maxBytes: opts.historyBytes });
     this.auth = new Auth(opts.token);
     this.hub = new StreamHub({
@@ -114,8 +129,10 @@ export class App {
       version: VERSION,
       mode: () => this.opts.mode,
       status: () => this.status(),
-      // The stream only hands back flows this enricher produced.
-      explain: (f) => this.enricher.explain(f as EnrichedFlow<ExplainResult>).policy.explanation,
+      explain: (f, lang) => {
+        const q = queryFromFlow(this.model, f);
+        return q ? this.engine.explain(q, lang) : undefined;
+      },
       authorize: (req) => {
         if (!originAllowed(req)) {
           return { ok: false, status: 403, reason: 'WebSocket from another origin refused' };
@@ -158,6 +175,34 @@ export class App {
       routes: {
         ...apiRoutes({ store: this.store, liveMap: this.liveMap }),
         ...this.demoRoutes(),
+        '/api/explain': {
+          method: 'POST',
+          handle: ({ body }) => {
+            const b = (body ?? {}) as Record<string, unknown>;
+            const lang = b['lang'] ?? 'en';
+            if (lang !== 'en' && lang !== 'ko') throw new BadRequest('lang must be en or ko');
+            for (const k of ['from', 'to', 'port']) {
+              if (typeof b[k] !== 'string' && typeof b[k] !== 'number') {
+                throw new BadRequest(`body needs "${k}" (see README, POST /api/explain)`);
+              }
+            }
+            const http = b['http'] as { method?: unknown; path?: unknown } | undefined;
+            try {
+              const q = queryFromRequest(this.model, {
+                from: String(b['from']),
+                to: String(b['to']),
+                port: b['port'] as string | number,
+                ...(http && typeof http.method === 'string' && typeof http.path === 'string'
+                  ? { http: { method: http.method.toUpperCase(), path: http.path } }
+                  : {}),
+              });
+              return { json: this.engine.explain(q, lang as Lang) };
+            } catch (err) {
+              if (err instanceof PolicyInputError) throw new BadRequest(err.message);
+              throw err;
+            }
+          },
+        },
         '/metrics': {
           method: 'GET',
           handle: async () => ({ text: await this.metrics.text(), type: this.metrics.contentType }),

@@ -14,6 +14,14 @@ import type { HubbleTLSOptions } from './hubble/client.ts';
 import { loadReplayFile } from './hubble/replay-file.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { VERSION } from './version.ts';
+import { ClusterModel } from './k8s/cluster-model.ts';
+import { formatProblem, loadManifests } from './k8s/manifests.ts';
+import {
+  formatExplanationText,
+  PolicyEngine,
+  PolicyInputError,
+  queryFromRequest,
+} from './policy/index.ts';
 
 export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   demo: {
@@ -119,15 +127,42 @@ const HUBBLE_SERVER_OPTIONS: Record<string, OptionSpec> = {
   help: { kind: 'boolean', help: 'show this help' },
 };
 
+const EXPLAIN_OPTIONS: Record<string, OptionSpec> = {
+  manifests: {
+    kind: 'string[]',
+    valueName: 'PATH',
+    help: 'YAML files or folders with the cluster objects and policies (repeatable)',
+  },
+  from: { kind: 'string', valueName: 'NS/POD|IP', help: 'where the connection starts' },
+  to: { kind: 'string', valueName: 'NS/POD|NS/svc/NAME|IP', help: 'where it goes' },
+  port: {
+    kind: 'string',
+    valueName: 'N|NAME[/PROTO]',
+    help: 'destination port (of the Service, for a Service)',
+  },
+  http: {
+    kind: 'string',
+    valueName: '"METHOD PATH"',
+    help: 'an HTTP request, for Cilium L7 rules',
+  },
+  json: { kind: 'boolean', help: 'print the Explanation JSON' },
+  lang: { kind: 'string', valueName: 'en|ko', help: 'language of the explanation (default en)' },
+  help: { kind: 'boolean', help: 'show this help' },
+};
+
 const USAGE = `flowlens ${VERSION} — what talks to what in your cluster, what was dropped, and why
 
 Usage:
   flowlens [serve] [options]          the dashboard (demo mode when no source is given)
+  flowlens explain [options]          why a connection is allowed or denied, from manifests alone
   flowlens hubble-server [options]    a Hubble-compatible Observer API serving a recording or the demo
   flowlens --version
 
 serve options:
 ${formatOptions(SERVE_OPTIONS)}
+
+explain options:
+${formatOptions(EXPLAIN_OPTIONS)}
 
 hubble-server options:
 ${formatOptions(HUBBLE_SERVER_OPTIONS)}`;
@@ -298,6 +333,51 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function explain(argv: string[]): Promise<number> {
+  const o = parseOptions(argv, EXPLAIN_OPTIONS);
+  if (o['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  const manifests = o['manifests'] as string[] | undefined;
+  if (!manifests?.length) throw new UsageError('explain needs --manifests PATH');
+  for (const m of manifests) {
+    if (!existsSync(m)) throw new UsageError(`--manifests: no such file or folder: ${m}`);
+  }
+  for (const k of ['from', 'to', 'port']) {
+    if (str(o, k) === undefined) throw new UsageError(`explain needs --${k}`);
+  }
+  const lang = str(o, 'lang') ?? 'en';
+  if (lang !== 'en' && lang !== 'ko') throw new UsageError(`--lang must be en or ko, got ${lang}`);
+  let http: { method: string; path: string } | undefined;
+  const h = str(o, 'http');
+  if (h !== undefined) {
+    const m = /^([A-Za-z]+)\s+(\S+)$/.exec(h.trim());
+    if (!m) throw new UsageError(`--http must look like "GET /path", got ${h}`);
+    http = { method: m[1]!.toUpperCase(), path: m[2]! };
+  }
+  const model = new ClusterModel();
+  const loaded = await loadManifests(manifests, model);
+  for (const p of loaded.problems) console.error(`flowlens: ${formatProblem(p)}`);
+  let q;
+  try {
+    q = queryFromRequest(model, {
+      from: str(o, 'from')!,
+      to: str(o, 'to')!,
+      port: str(o, 'port')!,
+      ...(http ? { http } : {}),
+    });
+  } catch (err) {
+    if (err instanceof PolicyInputError) throw new UsageError(err.message);
+    throw err;
+  }
+  const e = new PolicyEngine(model).explain(q, lang);
+  process.stdout.write(
+    o['json'] ? JSON.stringify(e, null, 2) + '\n' : formatExplanationText(e, lang),
+  );
+  return 0;
+}
+
 async function hubbleServer(argv: string[]): Promise<number> {
   const o = parseOptions(argv, HUBBLE_SERVER_OPTIONS);
   if (o['help']) {
@@ -377,6 +457,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (first === 'hubble-server') return await hubbleServer(rest);
+    if (first === 'explain') return await explain(rest);
     if (first === 'serve') return await serve(rest);
     if (first !== undefined && !first.startsWith('--')) {
       throw new UsageError(`unknown command ${first}`);

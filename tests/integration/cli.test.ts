@@ -121,12 +121,102 @@ describe('flowlens serve', () => {
   });
 });
 
+describe('flowlens explain', () => {
+  const shop = join(ROOT, 'tests/fixtures/manifests/shop');
+
+  it('explains a denied connection in plain words with the smallest fix', async () => {
+    const r = runFlowlens([
+      'explain',
+      '--manifests',
+      shop,
+      '--from',
+      'shop/frontend',
+      '--to',
+      'data/svc/db',
+      '--port',
+      '5432',
+    ]);
+    expect(await r.exited).toBe(0);
+    expect(r.output()).toMatch(
+      /^DENIED {2}shop\/frontend → data\/db TCP\/5432 \(via service data\/db\)/,
+    );
+    expect(r.output()).toContain(
+      'data/db is isolated for ingress by data/db-from-api, data/default-deny',
+    );
+    expect(r.output()).toContain('Smallest fix:');
+  });
+
+  it('prints the Explanation JSON, in Korean when asked', async () => {
+    const r = runFlowlens([
+      'explain',
+      '--manifests',
+      shop,
+      '--from',
+      'shop/api',
+      '--to',
+      'data/svc/db',
+      '--port',
+      '5432',
+      '--json',
+      '--lang',
+      'ko',
+    ]);
+    expect(await r.exited).toBe(0);
+    const e = JSON.parse(r.output()) as {
+      verdict: string;
+      reason: string;
+      ingress: { allowedBy: string[] };
+    };
+    expect(e.verdict).toBe('ALLOWED');
+    expect(e.ingress.allowedBy).toEqual(['data/db-from-api']);
+    expect(e.reason).toMatch(/허용/);
+  });
+
+  it.each([
+    [['explain', '--from', 'a/b', '--to', 'c/d', '--port', '80'], /explain needs --manifests PATH/],
+    [
+      [
+        'explain',
+        '--manifests',
+        'tests/fixtures/manifests/shop',
+        '--from',
+        'shop/nope',
+        '--to',
+        'data/db',
+        '--port',
+        '5432',
+      ],
+      /--from: no pod shop\/nope in the cluster model/,
+    ],
+    [
+      [
+        'explain',
+        '--manifests',
+        'tests/fixtures/manifests/shop',
+        '--from',
+        'shop/api',
+        '--to',
+        'data/db',
+        '--port',
+        '5432',
+        '--lang',
+        'fr',
+      ],
+      /--lang must be en or ko, got fr/,
+    ],
+  ])('%j exits 2 with the reason', async (args, reason) => {
+    const r = runFlowlens(args);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toMatch(reason);
+  });
+});
+
 describe('flowlens usage errors', () => {
   it.each([
     [['--bogus'], /unknown option --bogus/],
     [['--port', 'abc'], /--port must be a port number \(0-65535\), got abc/],
     [['--hubble', 'a:1', '--replay', 'f'], /choose one flow source, not --hubble and --replay/],
-    [['--demo', 'nope'], /unknown demo scenario nope \(known: three-tier\)/],
+    [['--demo', 'nope'], /unknown demo scenario nope \(known: three-tier, starwars\)/],
     [['--replay', '/nonexistent/file'], /--replay: no such file: \/nonexistent\/file/],
     [['--hubble-cert', 'x', '--hubble', 'a:1'], /--hubble-cert and --hubble-key go together/],
     [['frobnicate'], /unknown command frobnicate/],

@@ -110,6 +110,50 @@ describe('the pipeline from Hubble lines to the HTTP API', () => {
     expect(world.destination).toMatchObject({ kind: 'world', names: ['api.github.com'] });
   });
 
+  it('explains the policy drop from the manifests: rule1 isolates the deathstar', async () => {
+    const { url } = await replay([XWING_DROP]);
+    const { flows } = await get<{ flows: EnrichedFlow[] }>(`${url}/api/flows`);
+    const e = flows[0]!.policy.explanation as {
+      verdict: string;
+      reason: string;
+      ingress: { policies: string[] };
+      suggestion?: string;
+    };
+    expect(e.verdict).toBe('DENIED');
+    expect(e.ingress.policies).toEqual(['default/rule1']);
+    expect(e.reason).toContain('no rule allows app.kubernetes.io/name=xwing from namespace default on TCP/80');
+    expect(e.suggestion).toContain('kind: NetworkPolicy');
+    expect(flows[0]!.policy.disagreement).toBeUndefined();
+  });
+
+  it('answers POST /api/explain in both languages, and bad requests with 400', async () => {
+    const { url } = await replay([XWING_DROP]);
+    const ask = (body: unknown) =>
+      fetch(`${url}/api/explain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const ok = await ask({ from: 'default/tiefighter', to: 'default/svc/deathstar', port: 80 });
+    expect(await ok.json()).toMatchObject({
+      verdict: 'ALLOWED',
+      ingress: { allowedBy: ['default/rule1'] },
+    });
+    const ko = await ask({
+      from: 'default/xwing',
+      to: 'default/svc/deathstar',
+      port: '80',
+      lang: 'ko',
+    });
+    expect(((await ko.json()) as { reason: string }).reason).toMatch(/격리/);
+    const bad = await ask({ from: 'default/nobody', to: 'default/xwing', port: 80 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({
+      error: '--from: no pod default/nobody in the cluster model',
+    });
+    expect((await ask({ to: 'x' })).status).toBe(400);
+  });
+
   it('filters flows like the UI does', async () => {
     const { url } = await replay([XWING_DROP, IP_ONLY, TO_WORLD]);
     const drops = await get<{ flows: EnrichedFlow[] }>(`${url}/api/flows?verdict=dropped`);

@@ -28,6 +28,8 @@ export interface SubscribeMessage {
 export interface ExplainMessage {
   type: 'explain';
   flowId: string;
+  /** Language of the explanation's sentences (default en). */
+  lang?: 'en' | 'ko';
 }
 
 export interface PingMessage {
@@ -183,7 +185,11 @@ export function parseClientMessage(text: string): ClientMessage {
     case 'explain': {
       const id = optString(v, 'flowId', 256);
       if (!id) throw new ProtocolError('flowId: required');
-      return { type: 'explain', flowId: id };
+      const lang = v['lang'];
+      if (lang !== undefined && lang !== 'en' && lang !== 'ko') {
+        throw new ProtocolError('lang: expected en or ko');
+      }
+      return lang ? { type: 'explain', flowId: id, lang } : { type: 'explain', flowId: id };
     }
     case 'ping': {
       const t = v['t'];

@@ -33,7 +33,7 @@ export interface StreamHubOptions {
   mode: () => string;
   status: () => unknown;
   /** Explains a stored flow on demand; undefined when there is no engine. */
-  explain?: (flow: EnrichedFlow) => unknown;
+  explain?: (flow: EnrichedFlow, lang: 'en' | 'ko') => unknown;
   /** Decides whether an upgrade request may connect (token, Origin). */
   authorize?: (
     req: http.IncomingMessage,
@@ -266,7 +266,7 @@ export class StreamHub {
       if (msg.type === 'subscribe') this.subscribe(c, msg);
       else if (msg.type === 'ping') {
         this.send(c, msg.t === undefined ? { type: 'pong' } : { type: 'pong', t: msg.t });
-      } else this.explain(c, msg.flowId);
+      } else this.explain(c, msg.flowId, msg.lang ?? 'en');
     } catch (err) {
       const known = err instanceof FilterSyntaxError || err instanceof ProtocolError;
       if (known) this.stats.badMessages += 1;
@@ -361,7 +361,7 @@ export class StreamHub {
     return t;
   }
 
-  private explain(c: Client, flowId: string): void {
+  private explain(c: Client, flowId: string, lang: 'en' | 'ko'): void {
     const entry = this.opts.store.byId(flowId);
     if (!entry) {
       this.send(c, { type: 'error', message: `flow ${flowId} is no longer in history` });
@@ -371,7 +371,12 @@ export class StreamHub {
       this.send(c, { type: 'error', message: 'no policy engine: flowlens has no cluster model' });
       return;
     }
-    this.send(c, { type: 'explanation', flowId, explanation: this.opts.explain(entry.flow) });
+    const explanation = this.opts.explain(entry.flow, lang);
+    if (explanation === undefined) {
+      this.send(c, { type: 'error', message: `flow ${flowId} has no port and protocol to judge` });
+      return;
+    }
+    this.send(c, { type: 'explanation', flowId, explanation });
   }
 
   private tick(): void {
