@@ -282,11 +282,26 @@ export class ClusterModel implements ClusterView {
     }
   }
 
+  /** Sorted lists by kind and namespace, valid for one revision: queries return them shared. */
+  private readonly lists = new Map<string, KubeObject[]>();
+  private listsRevision = -1;
+
   private list<T extends KubeObject>(kind: ResourceKind, namespace?: string): T[] {
-    const all = [...this.store.get(kind)!.values()] as T[];
-    const out =
-      namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
-    return out.sort(byName);
+    if (this.listsRevision !== this.rev) {
+      this.lists.clear();
+      this.listsRevision = this.rev;
+    }
+    const k = `${kind}/${namespace ?? '*'}`;
+    let out = this.lists.get(k);
+    if (!out) {
+      const all = [...this.store.get(kind)!.values()];
+      out = (
+        namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace)
+      ).sort(byName);
+      this.lists.set(k, out);
+    }
+    // Callers may filter or map, never mutate: a copy per call would undo the cache.
+    return out as T[];
   }
 
   private get<T extends KubeObject>(kind: ResourceKind, k: string): T | undefined {
@@ -301,9 +316,22 @@ export class ClusterModel implements ClusterView {
     return this.get<Namespace>('Namespace', name);
   }
 
+  private readonly nsLabels = new Map<string, Record<string, string>>();
+  private nsLabelsRevision = -1;
+
   namespaceLabels(name: string): Record<string, string> {
-    const labels = this.namespace(name)?.metadata.labels ?? {};
-    return { ...labels, 'kubernetes.io/metadata.name': name };
+    // Policy evaluation asks this for every peer it considers: one object per revision.
+    if (this.nsLabelsRevision !== this.rev) {
+      this.nsLabels.clear();
+      this.nsLabelsRevision = this.rev;
+    }
+    let out = this.nsLabels.get(name);
+    if (!out) {
+      const labels = this.namespace(name)?.metadata.labels ?? {};
+      out = { ...labels, 'kubernetes.io/metadata.name': name };
+      this.nsLabels.set(name, out);
+    }
+    return out;
   }
 
   pods(namespace?: string): Pod[] {

@@ -7,7 +7,7 @@ import type { Pod } from '../../k8s/objects.ts';
 import { evaluateCilium, type CiliumSideVerdict } from './cilium.ts';
 import { MESSAGES } from './messages.ts';
 import { evaluateNetpol, type Direction, type NearMiss, type SideVerdict } from './netpol.ts';
-import { findPitfalls } from './pitfalls.ts';
+import { namespacePitfalls, sourcePitfalls } from './pitfalls.ts';
 import { identifyingLabels, isStandIn, l7Fix, netpolFix } from './suggest.ts';
 import type { ConnectionQuery, DirectionResult, Endpoint, Explanation, Lang } from './types.ts';
 
@@ -154,6 +154,7 @@ export class PolicyEngine {
   explain(q: ConnectionQuery, lang: Lang = 'en'): Explanation {
     if (this.view.revision !== this.cacheRevision) {
       this.cache.clear();
+      this.pitfallCache.clear();
       this.cacheRevision = this.view.revision;
     }
     const key = this.key(q, lang);
@@ -163,6 +164,37 @@ export class PolicyEngine {
     if (this.cache.size >= PolicyEngine.MAX_CACHED) this.cache.clear();
     this.cache.set(key, e);
     return e;
+  }
+
+  /** Pitfalls depend on the source pod and the namespaces involved, not on the port. */
+  private readonly pitfallCache = new Map<string, string[]>();
+
+  private cachedPitfalls(k: string, make: () => string[]): string[] {
+    let hit = this.pitfallCache.get(k);
+    if (!hit) {
+      hit = make();
+      this.pitfallCache.set(k, hit);
+    }
+    return hit;
+  }
+
+  private pitfalls(q: ConnectionQuery, lang: Lang): string[] {
+    const out: string[] = [];
+    if (q.from.kind === 'pod') {
+      const pod = q.from.pod;
+      const k = `${lang}|dns|${describeEndpoint(q.from)}`;
+      out.push(...this.cachedPitfalls(k, () => sourcePitfalls(this.view, pod, lang)));
+    }
+    const namespaces = new Set<string>();
+    for (const e of [q.from, q.to]) {
+      if (e.kind === 'pod') namespaces.add(e.pod.metadata.namespace ?? 'default');
+    }
+    for (const ns of namespaces) {
+      out.push(
+        ...this.cachedPitfalls(`${lang}|ns|${ns}`, () => namespacePitfalls(this.view, ns, lang)),
+      );
+    }
+    return [...new Set(out)];
   }
 
   private compute(q: ConnectionQuery, lang: Lang): Explanation {
@@ -207,7 +239,7 @@ export class PolicyEngine {
       egress: publicSide(egress),
       ingress: publicSide(ingress),
       reason: reason.join(' '),
-      pitfalls: findPitfalls(this.view, q, lang),
+      pitfalls: this.pitfalls(q, lang),
       unsupported,
       target: {
         from: describeEndpoint(q.from),

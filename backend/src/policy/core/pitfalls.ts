@@ -39,55 +39,62 @@ function peersOf(np: NetworkPolicy): NetworkPolicyPeer[] {
   ];
 }
 
-export function findPitfalls(view: ClusterView, q: ConnectionQuery, lang: Lang): string[] {
+/** The DNS pitfall of a source pod (undefined when it can resolve names). */
+export function sourcePitfalls(view: ClusterView, pod: Pod, lang: Lang): string[] {
+  const dns = dnsPitfall(view, pod, lang);
+  return dns ? [dns] : [];
+}
+
+/** Pitfalls of the policies in one namespace; they do not depend on the connection. */
+export function namespacePitfalls(view: ClusterView, ns: string, lang: Lang): string[] {
   const m = MESSAGES[lang];
   const out: string[] = [];
-  if (q.from.kind === 'pod') {
-    const dns = dnsPitfall(view, q.from.pod, lang);
-    if (dns) out.push(dns);
+  const allPods = view.pods();
+  const pods = view.pods(ns);
+  for (const np of view.networkPolicies(ns)) {
+    const name = policyName(np);
+    try {
+      if (!pods.some((p) => selectorMatches(np.spec?.podSelector, p.metadata.labels ?? {}))) {
+        out.push(m.pitfallNoPods(name));
+      }
+      for (const peer of peersOf(np)) {
+        if (peer.ipBlock) continue;
+        const probe = (p: Pod) => peerMatches(peer, ns, { kind: 'pod', pod: p }, view);
+        if (!allPods.some(probe)) {
+          const desc = [
+            peer.namespaceSelector
+              ? `namespaces {${describeSelector(peer.namespaceSelector)}}`
+              : '',
+            peer.podSelector ? `pods {${describeSelector(peer.podSelector)}}` : '',
+          ]
+            .filter(Boolean)
+            .join(' and ');
+          out.push(m.pitfallPeerNothing(name, desc));
+        }
+      }
+      const named = [...(np.spec?.ingress ?? []), ...(np.spec?.egress ?? [])]
+        .flatMap((r) => r.ports ?? [])
+        .filter((p) => typeof p.port === 'string' && !/^\d+$/.test(p.port));
+      for (const p of named) {
+        const port = String(p.port);
+        if (
+          !allPods.some((pod) => resolveNamedPort(pod, port, p.protocol ?? 'TCP') !== undefined)
+        ) {
+          out.push(m.pitfallNamedPort(name, port));
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+    }
   }
+  return [...new Set(out)];
+}
+
+export function findPitfalls(view: ClusterView, q: ConnectionQuery, lang: Lang): string[] {
+  const out = q.from.kind === 'pod' ? sourcePitfalls(view, q.from.pod, lang) : [];
   const namespaces = new Set<string>();
   for (const e of [q.from, q.to])
     if (e.kind === 'pod') namespaces.add(e.pod.metadata.namespace ?? 'default');
-  const allPods = view.pods();
-  for (const ns of namespaces) {
-    const pods = view.pods(ns);
-    for (const np of view.networkPolicies(ns)) {
-      const name = policyName(np);
-      try {
-        if (!pods.some((p) => selectorMatches(np.spec?.podSelector, p.metadata.labels ?? {}))) {
-          out.push(m.pitfallNoPods(name));
-        }
-        for (const peer of peersOf(np)) {
-          if (peer.ipBlock) continue;
-          const probe = (p: Pod) => peerMatches(peer, ns, { kind: 'pod', pod: p }, view);
-          if (!allPods.some(probe)) {
-            const desc = [
-              peer.namespaceSelector
-                ? `namespaces {${describeSelector(peer.namespaceSelector)}}`
-                : '',
-              peer.podSelector ? `pods {${describeSelector(peer.podSelector)}}` : '',
-            ]
-              .filter(Boolean)
-              .join(' and ');
-            out.push(m.pitfallPeerNothing(name, desc));
-          }
-        }
-        const named = [...(np.spec?.ingress ?? []), ...(np.spec?.egress ?? [])]
-          .flatMap((r) => r.ports ?? [])
-          .filter((p) => typeof p.port === 'string' && !/^\d+$/.test(p.port));
-        for (const p of named) {
-          const port = String(p.port);
-          if (
-            !allPods.some((pod) => resolveNamedPort(pod, port, p.protocol ?? 'TCP') !== undefined)
-          ) {
-            out.push(m.pitfallNamedPort(name, port));
-          }
-        }
-      } catch (err) {
-        if (!(err instanceof SelectorError)) throw err;
-      }
-    }
-  }
+  for (const ns of namespaces) out.push(...namespacePitfalls(view, ns, lang));
   return [...new Set(out)];
 }
