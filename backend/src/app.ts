@@ -17,6 +17,7 @@ import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
 import { LabSteps, StepError } from './demo/steps.ts';
+import { policyJudge } from './demo/judge.ts';
 import { BadRequest, type Route } from './stream/http-server.ts';
 import { Enricher } from './enrich/enrich.ts';
 import {
@@ -323,7 +324,10 @@ export class App {
       this.pacer.start();
     } else {
       const lab = this.opts.lab as Lab;
-      this.demo = new DemoSource(lab, history, { seed: this.opts.seed });
+      this.demo = new DemoSource(lab, history, {
+        seed: this.opts.seed,
+        judge: policyJudge(this.model, this.engine),
+      });
       this.demo.start();
     }
     this.localServer = new HubbleServer({

@@ -14,6 +14,8 @@ import type { HubbleTLSOptions } from './hubble/client.ts';
 import { loadReplayFile } from './hubble/replay-file.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { VERSION } from './version.ts';
+import { loadLab } from './demo/lab-model.ts';
+import { policyJudge } from './demo/judge.ts';
 import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import {
@@ -421,7 +423,11 @@ async function hubbleServer(argv: string[]): Promise<number> {
     const rate = Number(str(o, 'demo-rate') ?? 1);
     if (!(rate > 0))
       throw new UsageError(`--demo-rate must be a positive number, got ${String(o['demo-rate'])}`);
-    demo = new DemoSource(scenario(o['demo']), history, {
+    const lab = scenario(o['demo']);
+    const model = new ClusterModel();
+    loadLab(lab, model);
+    demo = new DemoSource(lab, history, {
+      judge: policyJudge(model, new PolicyEngine(model)),
       seed: seedOf(o),
       rateScale: rate,
       // A load test starts from now; a class gets half a minute of history to look at.

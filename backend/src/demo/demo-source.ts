@@ -4,7 +4,7 @@
 import type { FlowHistory } from '../hubble/flow-history.ts';
 import { nowNs } from '../hubble/time.ts';
 import type { Lab } from './lab.ts';
-import { LabGenerator } from './generator.ts';
+import { LabGenerator, type LabJudge } from './generator.ts';
 
 export interface DemoSourceOptions {
   seed?: number;
@@ -13,6 +13,8 @@ export interface DemoSourceOptions {
   warmupMs?: number;
   /** Multiplies the lab's traffic (for load tests). */
   rateScale?: number;
+  /** Verdicts from the policy engine (otherwise the lab's `drop` fields). */
+  judge?: LabJudge;
 }
 
 export class DemoSource {
@@ -26,6 +28,7 @@ export class DemoSource {
   ) {
     const start = nowNs() - BigInt(opts.warmupMs ?? 30_000) * 1_000_000n;
     this.generator = new LabGenerator(lab, opts.seed ?? 1, start, opts.rateScale ?? 1);
+    this.generator.judge = opts.judge;
   }
 
   start(): void {

@@ -1,7 +1,7 @@
 // Turns a Lab into the flows Hubble would report: a DNS lookup through kube-dns, the TCP
 // handshake with its replies, HTTP requests and responses, the FIN, and retried SYNs that a
 // policy drops. Deterministic for a seed: the same seed and time window give the same flows.
-import type { Conversation, Lab, LabExternal, LabPod, LabService } from './lab.ts';
+import type { Conversation, Lab, LabExternal, LabHTTP, LabPod, LabService } from './lab.ts';
 import type { Endpoint, FlowRecord, HubbleFlow, Layer4, TCPFlags } from '../hubble/types.ts';
 import { formatTimeNs } from '../hubble/time.ts';
 
@@ -38,7 +38,30 @@ interface Peer {
   pod?: LabPod;
 }
 
+/** What the dataplane does with a connection (or one HTTP request on it). */
+export interface LabVerdict {
+  drop?: { at: 'egress' | 'ingress'; reason: string };
+  /** The HTTP request is refused by the L7 proxy (403). */
+  l7Denied?: boolean;
+}
+
+/** A connection as the judge sees it: ends, the Service it went through, the target port. */
+export interface LabConnection {
+  conversation: Conversation;
+  from: LabPod | LabExternal;
+  to: LabPod | LabExternal;
+  service?: LabService;
+  port: number;
+  protocol: 'TCP' | 'UDP';
+  http?: LabHTTP;
+}
+
+/** Decides verdicts from the cluster's policies (the demo source plugs the policy engine in). */
+export type LabJudge = (c: LabConnection) => LabVerdict;
+
 export class LabGenerator {
+  /** When set, verdicts come from here instead of the conversations' `drop` fields. */
+  judge: LabJudge | undefined;
   private readonly lab: Lab;
   private readonly random: () => number;
   private readonly pods = new Map<string, LabPod>();
@@ -177,11 +200,22 @@ export class LabGenerator {
       dst = this.externalPeer(c.to.external);
     }
     const flow = new FlowBuilder(this, src, dst, this.nextPort(), dstPort, c.protocol, service);
+    const req = c.http && c.http.length > 0 ? this.pick(c.http) : undefined;
+    const connection: LabConnection = {
+      conversation: c,
+      from: typeof c.from === 'string' ? (this.pods.get(c.from) as LabPod) : c.from,
+      to: dst.pod ?? ('external' in c.to ? c.to.external : (dst.pod as unknown as LabPod)),
+      port: dstPort,
+      protocol: c.protocol,
+      ...(service ? { service } : {}),
+    };
+    const l4 = this.judge ? this.judge(connection) : c.drop ? { drop: c.drop } : {};
+    const l7 = this.judge && req ? this.judge({ ...connection, http: req }) : {};
 
-    if (c.drop) {
+    if (l4.drop) {
       // A dropped SYN is retried by the client's TCP stack: 1 s, then 2 s later.
       for (const delay of [0n, 1_000_000_000n, 3_000_000_000n]) {
-        out.push(flow.l4(t + delay, { SYN: true }, false, 'drop', c.drop.at, c.drop.reason));
+        out.push(flow.l4(t + delay, { SYN: true }, false, 'drop', l4.drop.at, l4.drop.reason));
       }
       return;
     }
@@ -190,8 +224,12 @@ export class LabGenerator {
     out.push(flow.l4(step(), { SYN: true }, false, 'forward', 'ingress'));
     out.push(flow.l4(step(), { SYN: true, ACK: true }, true, 'forward', 'ingress'));
     out.push(flow.l4(step(), { ACK: true }, false, 'forward', 'ingress'));
-    if (c.http && c.http.length > 0) {
-      const req = this.pick(c.http);
+    if (req && l7.l7Denied) {
+      // The proxy refuses the request and answers 403 itself.
+      out.push(flow.http(step(), req, 'REQUEST', true));
+      out.push(flow.http(t + 500_000n, { ...req, code: 403 }, 'RESPONSE'));
+      t += 1_000_000n;
+    } else if (req) {
       out.push(flow.http(step(), req, 'REQUEST'));
       out.push(flow.http(t + BigInt(Math.floor(2e6 + this.random() * 30e6)), req, 'RESPONSE'));
       t += 35_000_000n;
@@ -338,8 +376,18 @@ class FlowBuilder {
     return { flow, nodeName: flow.node_name ?? '', timeNs };
   }
 
-  http(timeNs: bigint, req: { method: string; path: string; code: number }, type: string) {
+  http(
+    timeNs: bigint,
+    req: { method: string; path: string; code: number },
+    type: string,
+    denied = false,
+  ) {
     const flow = this.l7(timeNs, type as 'REQUEST' | 'RESPONSE');
+    if (denied) {
+      // Hubble reports an L7 refusal as a DROPPED request with no datapath drop reason.
+      flow.verdict = 'DROPPED';
+      flow.traffic_direction = 'INGRESS';
+    }
     const host = this.service ? `${this.service.name}.${this.service.namespace}` : this.dst.ip;
     flow.l7 = {
       type: type as 'REQUEST' | 'RESPONSE',

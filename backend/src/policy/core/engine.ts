@@ -30,6 +30,8 @@ function describePeer(e: Endpoint, lang: Lang): string {
 
 interface Side extends DirectionResult {
   unsupported: string[];
+  /** Traffic from the pod's own node, which no policy can block. */
+  hostExempt?: boolean;
   l7Pending?: { policy: string; allowed: string[] };
 }
 
@@ -47,6 +49,10 @@ function evaluateSide(view: ClusterView, q: ConnectionQuery, dir: Direction): Si
   const subject = dir === 'egress' ? q.from : q.to;
   const peer = dir === 'egress' ? q.to : q.from;
   if (subject.kind !== 'pod') return OPEN; // only pods have policies
+  // A pod cannot block its own node (kubelet probes): Kubernetes and Cilium always allow it.
+  if (dir === 'ingress' && peer.kind === 'ip' && peer.entity === 'host') {
+    return { ...OPEN, hostExempt: true };
+  }
   const receiver = q.to.kind === 'pod' ? q.to.pod : undefined;
   const k8s: SideVerdict = evaluateNetpol({
     view,
@@ -228,6 +234,7 @@ export class PolicyEngine {
         const s = d === 'egress' ? egress : ingress;
         reason.push(m.allowedBy(describeEndpoint(d === 'egress' ? q.from : q.to), d, s.allowedBy));
       }
+      if (ingress.hostExempt) reason.push(m.hostAlways(describeEndpoint(q.to)));
       const pending = ingress.l7Pending ?? egress.l7Pending;
       if (pending) reason.push(m.l7Pending(pending.policy, pending.allowed));
     }

@@ -11,6 +11,7 @@ const DIR: Record<Lang, Record<Dir, string>> = {
 
 export interface Messages {
   allowedOpen: (from: string, to: string) => string;
+  hostAlways: (to: string) => string;
   allowedBy: (who: string, dir: Dir, policies: string[]) => string;
   isolatedNoRule: (who: string, dir: Dir, policies: string[], peer: string, port: string) => string;
   nearPort: (policy: string, rule: number, ports: string) => string;
@@ -31,6 +32,8 @@ export const MESSAGES: Record<Lang, Messages> = {
   en: {
     allowedOpen: (from, to) =>
       `No policy isolates ${from} or ${to} for this traffic, so it is allowed.`,
+    hostAlways: (to) =>
+      `Traffic from ${to}'s own node (such as kubelet health checks) is always allowed; policies cannot block it.`,
     allowedBy: (who, dir, p) =>
       `${who} is isolated for ${DIR.en[dir]}, and ${p.join(', ')} allows it.`,
     isolatedNoRule: (who, dir, p, peer, port) =>
@@ -59,6 +62,8 @@ export const MESSAGES: Record<Lang, Messages> = {
   ko: {
     allowedOpen: (from, to) =>
       `${from}와(과) ${to}를 이 트래픽에 대해 격리하는 정책이 없으므로 허용됩니다.`,
+    hostAlways: (to) =>
+      `${to}가 실행 중인 노드에서 오는 트래픽(kubelet 헬스 체크 등)은 항상 허용되며 정책으로 막을 수 없습니다.`,
     allowedBy: (who, dir, p) =>
       `${who}은(는) ${DIR.ko[dir]}에 대해 격리되어 있으며, ${p.join(', ')}이(가) 이를 허용합니다.`,
     isolatedNoRule: (who, dir, p, peer, port) =>

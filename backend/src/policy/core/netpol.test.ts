@@ -336,6 +336,19 @@ describe('NetworkPolicy explanations', () => {
     expect(ko.reason).toMatch(/격리/);
   });
 
+  it('always allows the pod’s own node (kubelet probes), which policies cannot block', () => {
+    const model = e2eModel();
+    model.apply('Node', 'ADDED', {
+      kind: 'Node',
+      metadata: { name: 'node-1' },
+      status: { addresses: [{ type: 'InternalIP', address: '172.18.0.9' }] },
+    } as never);
+    applyYaml(model, np('x', 'deny-all', '{podSelector: {}, policyTypes: [Ingress]}'));
+    const e = judge(model, { from: '172.18.0.9', to: 'x/a', port: '80' });
+    expect(e.verdict).toBe('ALLOWED');
+    expect(e.reason).toContain('own node');
+  });
+
   it('explains which rule allows an allowed connection', () => {
     const model = e2eModel();
     applyYaml(
