@@ -121,7 +121,9 @@ describe('the pipeline from Hubble lines to the HTTP API', () => {
     };
     expect(e.verdict).toBe('DENIED');
     expect(e.ingress.policies).toEqual(['default/rule1']);
-    expect(e.reason).toContain('no rule allows app.kubernetes.io/name=xwing from namespace default on TCP/80');
+    expect(e.reason).toContain(
+      'no rule allows app.kubernetes.io/name=xwing from namespace default on TCP/80',
+    );
     expect(e.suggestion).toContain('kind: NetworkPolicy');
     expect(flows[0]!.policy.disagreement).toBeUndefined();
   });
