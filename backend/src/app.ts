@@ -14,6 +14,8 @@ import { HttpServer } from './stream/http-server.ts';
 import { RateMeter } from './shared/rate-meter.ts';
 import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
+import { KubeConfigError, loadKubeConfig } from './k8s/kubeconfig.ts';
+import { KubernetesSource } from './k8s/live-source.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
 import { LabSteps, StepError } from './demo/steps.ts';
@@ -96,6 +98,9 @@ export class App {
   private replayCapacity = LOCAL_HISTORY;
   private synced = false;
   private manifestResult: ManifestLoadResult | undefined;
+  private kube: KubernetesSource | undefined;
+  private kubeOrigin: string | undefined;
+  private kubeSkipped: string | undefined;
   /** What flowlens knows of the cluster; empty until a cluster source is configured. */
   readonly model = new ClusterModel();
   readonly enricher: Enricher<Explanation>;
@@ -251,6 +256,31 @@ export class App {
       this.steps = new LabSteps(this.opts.lab, this.model);
       return;
     }
+    const k8s = this.opts.kubernetes;
+    if (k8s) {
+      let loaded;
+      try {
+        loaded = loadKubeConfig({ kubeconfig: k8s.kubeconfig, inCluster: k8s.inCluster });
+      } catch (err) {
+        if (!(err instanceof KubeConfigError)) throw err;
+        // Asked for explicitly: a real error. Tried by default: flows without a model.
+        if (k8s.explicit) throw err;
+        this.kubeSkipped = err.message;
+        this.log(`flowlens: no cluster model (${err.message})`);
+        return;
+      }
+      this.kubeOrigin = loaded.origin;
+      this.kube = new KubernetesSource({
+        kubeConfig: loaded.config,
+        model: this.model,
+        onStatus: (s) => {
+          if (s.lastError) this.log(`flowlens: kubernetes ${s.state}: ${s.lastError}`);
+        },
+      });
+      this.kube.start();
+      this.log(`flowlens: watching ${loaded.server} (${loaded.origin})`);
+      return;
+    }
     const paths = this.opts.manifests;
     if (!paths?.length) return;
     const res = await loadManifests(paths, this.model);
@@ -294,6 +324,7 @@ export class App {
   async stop(): Promise<void> {
     clearInterval(this.mapTimer);
     this.pacer?.stop();
+    this.kube?.stop();
     this.hub.close();
     this.client?.stop();
     this.demo?.stop();
@@ -358,6 +389,16 @@ export class App {
   }
 
   kubernetesStatus() {
+    if (this.kube) {
+      const s = this.kube.status();
+      return {
+        ...s,
+        source: 'live',
+        origin: this.kubeOrigin,
+        revision: this.model.revision,
+        counts: this.model.counts(),
+      };
+    }
     const m = this.manifestResult;
     if (m) {
       const objects = Object.values(this.model.counts()).reduce((a, b) => a + b, 0);
@@ -388,7 +429,13 @@ export class App {
         counts: this.model.counts(),
       };
     }
-    return { state: 'disabled', source: 'none', synced: false, objects: 0 };
+    return {
+      state: 'disabled',
+      source: 'none',
+      synced: false,
+      objects: 0,
+      ...(this.kubeSkipped ? { lastError: this.kubeSkipped } : {}),
+    };
   }
 
   status() {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from '../support/process.ts';
+import { RESOURCES } from '../../backend/src/k8s/resources.ts';
 
 interface Rule {
   apiGroups: string[];
@@ -17,23 +18,8 @@ const objects = (Array.isArray(docs) ? docs : [docs]).map(
 );
 const role = objects.find((o) => o.kind === 'ClusterRole');
 
-/** group/resource of everything the live source lists and watches. */
-const WATCHED = [
-  '/namespaces',
-  '/pods',
-  '/services',
-  '/nodes',
-  'discovery.k8s.io/endpointslices',
-  'networking.k8s.io/networkpolicies',
-  'apps/deployments',
-  'apps/replicasets',
-  'apps/statefulsets',
-  'apps/daemonsets',
-  'batch/jobs',
-  'batch/cronjobs',
-  'cilium.io/ciliumnetworkpolicies',
-  'cilium.io/ciliumclusterwidenetworkpolicies',
-];
+/** group/resource of everything the live source lists and watches: one table for both. */
+const WATCHED = RESOURCES.map((r) => `${r.group}/${r.plural}`);
 
 describe('deploy/kubernetes/rbac.yaml', () => {
   it('grants only get, list and watch', () => {
