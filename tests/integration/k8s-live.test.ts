@@ -109,6 +109,9 @@ describe('live watches against a fake API server', () => {
     };
     fake.upsert(def.plural, obj);
     await waitFor(() => (model.counts()[def.kind] ?? 0) === before + 1, `${def.kind} added`);
+    const find = () => model.objects(def.kind).find((o) => o.metadata.name === 'x1');
+    fake.upsert(def.plural, { ...obj, metadata: { ...obj.metadata, labels: { changed: 'yes' } } });
+    await waitFor(() => find()?.metadata.labels?.['changed'] === 'yes', `${def.kind} modified`);
     fake.remove(def.plural, 'x1', def.namespaced ? 'shop' : undefined);
     await waitFor(() => (model.counts()[def.kind] ?? 0) === before, `${def.kind} deleted`);
   });
