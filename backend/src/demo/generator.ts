@@ -182,7 +182,12 @@ export class LabGenerator {
         ? this.podPeer(this.pods.get(c.from) as LabPod)
         : this.externalPeer(c.from);
     let t = t0;
-    if (c.dns && src.pod) t = this.dnsLookup(src, c.dns, c, t, out);
+    if (c.dns && src.pod) {
+      const after = this.dnsLookup(src, c.dns, c, t, out);
+      // A name that does not resolve means no connection at all: the app gives up.
+      if (after === undefined) return;
+      t = after;
+    }
 
     let dst: Peer;
     let dstPort = c.port;
@@ -240,12 +245,34 @@ export class LabGenerator {
     out.push(flow.l4(step(), { FIN: true, ACK: true }, true, 'forward', 'ingress'));
   }
 
-  private dnsLookup(src: Peer, name: string, c: Conversation, t: bigint, out: FlowRecord[]) {
+  /** Resolves `name` through kube-dns; undefined when the lookup is dropped. */
+  private dnsLookup(
+    src: Peer,
+    name: string,
+    c: Conversation,
+    t: bigint,
+    out: FlowRecord[],
+  ): bigint | undefined {
     const kubeDns = this.services.get('kube-system/kube-dns');
     const dnsPod = this.pick(this.dnsPods);
     if (!dnsPod || !kubeDns) return t;
     const dst = this.podPeer(dnsPod);
     const f = new FlowBuilder(this, src, dst, this.nextPort(), 53, 'UDP', kubeDns);
+    const verdict = this.judge?.({
+      conversation: c,
+      from: src.pod as LabPod,
+      to: dnsPod,
+      service: kubeDns,
+      port: 53,
+      protocol: 'UDP',
+    });
+    if (verdict?.drop) {
+      // The resolver retries a lost query: 5 s later (glibc's default timeout), then gives up.
+      for (const delay of [0n, 5_000_000_000n]) {
+        out.push(f.l4(t + delay, undefined, false, 'drop', verdict.drop.at, verdict.drop.reason));
+      }
+      return undefined;
+    }
     const answer = this.answerFor(name, c);
     out.push(f.l4(t + 100_000n, undefined, false, 'forward', 'egress'));
     out.push(f.dns(t + 200_000n, name, 'REQUEST', []));
