@@ -104,3 +104,48 @@ describe('starwars: steps change verdicts as their text says', () => {
     expect(drops.every((f) => f.source?.pod_name === 'xwing')).toBe(true);
   });
 });
+
+describe('dns-default-deny: DNS breaks with default-deny egress and recovers', () => {
+  const lab = SCENARIOS['dns-default-deny']!;
+  const S = 1_000_000_000n;
+
+  function minute(step: number) {
+    const { judge, steps } = judgeFor(lab);
+    steps.goTo(step);
+    const gen = new LabGenerator(lab, 2, 0n);
+    gen.judge = judge;
+    return gen.generate(60n * S).map((r) => r.flow);
+  }
+
+  const dnsDrops = (flows: ReturnType<typeof minute>) =>
+    flows.filter((f) => f.verdict === 'DROPPED' && f.l4?.UDP?.destination_port === 53);
+  const appFlows = (flows: ReturnType<typeof minute>) =>
+    flows.filter((f) => f.l4?.TCP !== undefined);
+
+  it('step 0: lookups and connections succeed', () => {
+    const f = minute(0);
+    expect(dnsDrops(f)).toEqual([]);
+    expect(appFlows(f).some((x) => x.verdict === 'FORWARDED')).toBe(true);
+  });
+
+  it('step 1: every lookup is dropped and no connection follows', () => {
+    const f = minute(1);
+    expect(dnsDrops(f).length).toBeGreaterThan(10);
+    expect(appFlows(f)).toEqual([]);
+  });
+
+  it('step 2: lookups resolve, the app’s connections are dropped at egress', () => {
+    const f = minute(2);
+    expect(dnsDrops(f)).toEqual([]);
+    const tcp = appFlows(f);
+    expect(tcp.length).toBeGreaterThan(0);
+    expect(tcp.every((x) => x.verdict === 'DROPPED' && x.traffic_direction === 'EGRESS')).toBe(
+      true,
+    );
+  });
+
+  it('step 3: everything flows again', () => {
+    const f = minute(3);
+    expect(f.filter((x) => x.verdict === 'DROPPED')).toEqual([]);
+  });
+});
