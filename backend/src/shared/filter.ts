@@ -133,7 +133,8 @@ export function formatFilter(terms: readonly FilterTerm[]): string {
     .join(' ');
 }
 
-function podMatches(p: Peer, v: string): boolean {
+/** `name` (prefix), `ns/` (the namespace) or `ns/name` (prefix in the namespace), as hubble's --pod. */
+export function podMatches(p: Peer, v: string): boolean {
   if (!p.pod) return false;
   const slash = v.indexOf('/');
   if (slash < 0) return p.pod.startsWith(v);
@@ -170,7 +171,8 @@ function fqdnMatches(p: Peer, v: string): boolean {
   return (p.names ?? []).some((n) => globMatches(v, n));
 }
 
-function textMatches(f: EnrichedFlow, needle: string): boolean {
+/** Case-insensitive substring of names, addresses, labels, DNS query, URL, drop reason, verdict. */
+export function textMatches(f: EnrichedFlow, needle: string): boolean {
   const n = needle.toLowerCase();
   const peer = (p: Peer) => [
     p.ip,

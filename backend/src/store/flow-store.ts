@@ -4,6 +4,7 @@
 // out is counted. Queries walk newest-first and stop at the limit, so the UI's usual question
 // ("the last 500 drops in this namespace") costs the answer, not the history.
 import type { EnrichedFlow, Peer } from '../enrich/types.ts';
+import { podMatches, textMatches } from '../shared/filter.ts';
 import type { FlowRecord } from '../hubble/types.ts';
 
 export interface StoredFlow {
@@ -80,35 +81,6 @@ export function estimateBytes(f: EnrichedFlow): number {
   if (f.l7?.dns) n += f.l7.dns.query.length * 2 + f.l7.dns.ips.length * 40;
   // The raw record holds about as much again.
   return n * 2;
-}
-
-function podMatches(p: Peer, want: string): boolean {
-  if (!p.pod) return false;
-  const slash = want.indexOf('/');
-  if (slash < 0) return p.pod.startsWith(want);
-  return p.namespace === want.slice(0, slash) && p.pod.startsWith(want.slice(slash + 1));
-}
-
-function textMatches(f: EnrichedFlow, needle: string): boolean {
-  const hay = (p: Peer) => [
-    p.ip,
-    p.pod,
-    p.namespace,
-    p.service,
-    p.workload?.name,
-    ...p.labels,
-    ...(p.names ?? []),
-  ];
-  for (const s of [
-    ...hay(f.source),
-    ...hay(f.destination),
-    f.l7?.dns?.query,
-    f.l7?.http?.url,
-    f.dropReason,
-  ]) {
-    if (s && s.toLowerCase().includes(needle)) return true;
-  }
-  return false;
 }
 
 export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean {

@@ -3,6 +3,7 @@
 import type { EnrichedFlow } from '../enrich/types.ts';
 import { formatLine, responseFromRecord } from '../hubble/json-codec.ts';
 import { parseTimeNs } from '../hubble/time.ts';
+import { VERDICTS as HUBBLE_VERDICTS } from '../hubble/types.ts';
 import { ServiceMap, type Grouping } from '../map/service-map.ts';
 import type { FlowQuery, FlowStore } from '../store/flow-store.ts';
 import { BadRequest, type Route, type RouteResult } from './http-server.ts';
@@ -17,16 +18,10 @@ export interface ApiContext {
 const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 10_000;
 const MAX_EXPORT = 1_000_000;
-const VERDICTS = new Set([
-  'FORWARDED',
-  'DROPPED',
-  'ERROR',
-  'AUDIT',
-  'REDIRECTED',
-  'TRACED',
-  'TRANSLATED',
-  'UNKNOWN',
-]);
+/** Hubble's verdicts, with VERDICT_UNKNOWN as the EnrichedFlow's UNKNOWN. */
+const VERDICTS: ReadonlySet<string> = new Set(
+  HUBBLE_VERDICTS.map((v) => (v === 'VERDICT_UNKNOWN' ? 'UNKNOWN' : v)),
+);
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_NS: Record<string, bigint> = {

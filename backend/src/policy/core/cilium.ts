@@ -7,9 +7,15 @@
 import type { ClusterView } from '../../k8s/cluster-model.ts';
 import type { CiliumNetworkPolicy, LabelSelector, Pod } from '../../k8s/objects.ts';
 import { inBlock } from './cidr.ts';
-import { resolveNamedPort, type Direction, type NearMiss, policyName } from './netpol.ts';
+import {
+  resolveNamedPort,
+  type Direction,
+  type NearMiss,
+  policyName,
+  type SideQuery,
+} from './netpol.ts';
 import { bareKey, describeSelector, selectorMatches, SelectorError } from './selector.ts';
-import type { Endpoint, HttpRequest, Protocol } from './types.ts';
+import type { Endpoint, HttpRequest } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -31,14 +37,7 @@ interface PortRule {
   rules?: { http?: HttpRule[]; dns?: unknown[]; kafka?: unknown[] };
 }
 
-export interface CiliumSideQuery {
-  view: ClusterView;
-  direction: Direction;
-  subject: Pod;
-  peer: Endpoint;
-  port: number;
-  protocol: Protocol;
-  receiver?: Pod;
+export interface CiliumSideQuery extends SideQuery {
   /** The Service the client addressed, for toServices. */
   viaService?: { namespace?: string; name: string };
   destinationNames?: string[];

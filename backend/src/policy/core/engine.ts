@@ -54,7 +54,7 @@ function evaluateSide(view: ClusterView, q: ConnectionQuery, dir: Direction): Si
     return { ...OPEN, hostExempt: true };
   }
   const receiver = q.to.kind === 'pod' ? q.to.pod : undefined;
-  const k8s: SideVerdict = evaluateNetpol({
+  const sideQuery = {
     view,
     direction: dir,
     subject: subject.pod,
@@ -62,23 +62,12 @@ function evaluateSide(view: ClusterView, q: ConnectionQuery, dir: Direction): Si
     port: q.port,
     protocol: q.protocol,
     receiver,
-  });
+  };
+  const k8s: SideVerdict = evaluateNetpol(sideQuery);
+  const via = q.viaService?.metadata;
   const cil: CiliumSideVerdict = evaluateCilium({
-    view,
-    direction: dir,
-    subject: subject.pod,
-    peer,
-    port: q.port,
-    protocol: q.protocol,
-    receiver,
-    ...(q.viaService
-      ? {
-          viaService: {
-            name: q.viaService.metadata.name,
-            namespace: q.viaService.metadata.namespace,
-          },
-        }
-      : {}),
+    ...sideQuery,
+    ...(via ? { viaService: { name: via.name, namespace: via.namespace } } : {}),
     destinationNames: q.destinationNames ?? (q.to.kind === 'ip' ? q.to.names : undefined),
     ...(q.http ? { http: q.http } : {}),
   });
