@@ -149,3 +149,24 @@ describe('dns-default-deny: DNS breaks with default-deny egress and recovers', (
     expect(f.filter((x) => x.verdict === 'DROPPED')).toEqual([]);
   });
 });
+
+describe('three-tier: each step fixes what it says', () => {
+  const lab = SCENARIOS['three-tier']!;
+  const dropped = (step: number) => {
+    const { judge, steps } = judgeFor(lab);
+    steps.goTo(step);
+    return lab.conversations
+      .filter((c) => judge(connectionOf(lab, c)).drop)
+      .map(
+        (c) =>
+          `${typeof c.from === 'string' ? c.from.split('/')[1]!.split('-')[0] : c.from.kind} → ${'service' in c.to ? c.to.service : 'pod' in c.to ? c.to.pod : c.to.external.ip}`,
+      );
+  };
+  it.each([
+    [0, ['backend → cache/cache', 'debug → data/database', 'report → api/backend-api']],
+    [1, ['debug → data/database', 'report → api/backend-api']],
+    [2, ['debug → data/database']],
+  ])('step %i drops %j', (step, want) => {
+    expect(dropped(step)).toEqual(want);
+  });
+});

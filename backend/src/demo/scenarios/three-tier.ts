@@ -323,4 +323,79 @@ export const threeTier: Lab = {
       },
     },
   ],
+  summary: {
+    en: 'A three-tier shop with the policies a course would write. Three drops to explain: the API cannot reach its cache, a debug pod probes the database, and a report job is not let in.',
+    ko: '수업에서 작성할 법한 정책이 적용된 3계층 쇼핑몰입니다. 설명할 차단이 세 가지 있습니다: API가 캐시에 접근하지 못하고, 디버그 파드가 데이터베이스를 두드리며, 리포트 잡은 들어가지 못합니다.',
+  },
+  steps: [
+    {
+      id: 'as-deployed',
+      title: { en: '0. As deployed', ko: '0. 배포된 그대로' },
+      lookFor: {
+        en: 'Three red edges: backend-api → cache (egress), debug → database and report-job → backend-api (ingress). Open each drop to see which policy isolates the pod.',
+        ko: '빨간 간선 세 개: backend-api → cache(이그레스), debug → database와 report-job → backend-api(인그레스). 각 차단을 열어 어떤 정책이 파드를 격리하는지 확인하세요.',
+      },
+    },
+    {
+      id: 'allow-cache',
+      title: {
+        en: '1. Let backend-api reach the cache',
+        ko: '1. backend-api가 캐시에 접근하도록 허용',
+      },
+      lookFor: {
+        en: 'The suggested fix for the cache drop, applied: an egress rule to app=cache on TCP/6379. That edge turns green; the other two drops remain.',
+        ko: '캐시 차단에 대해 제안된 수정을 적용합니다: TCP/6379로 app=cache에 대한 이그레스 규칙. 해당 간선은 초록색이 되고 나머지 두 차단은 남습니다.',
+      },
+      apply: [
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'backend-api-to-cache', namespace: 'api' },
+          spec: {
+            podSelector: { matchLabels: { app: 'backend-api' } },
+            policyTypes: ['Egress'],
+            egress: [
+              {
+                to: [
+                  {
+                    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cache' } },
+                    podSelector: { matchLabels: { app: 'cache' } },
+                  },
+                ],
+                ports: [{ protocol: 'TCP', port: 6379 }],
+              },
+            ],
+          },
+        },
+      ],
+    },
+    {
+      id: 'allow-report-job',
+      title: {
+        en: '2. Let the report job call the API',
+        ko: '2. 리포트 잡이 API를 호출하도록 허용',
+      },
+      lookFor: {
+        en: 'An ingress rule for app=report-job on TCP/8080: its edge turns green. Only the debug pod is still dropped — on purpose.',
+        ko: 'TCP/8080으로 app=report-job에 대한 인그레스 규칙: 해당 간선이 초록색이 됩니다. 이제 디버그 파드만 의도적으로 차단된 채 남습니다.',
+      },
+      apply: [
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'backend-api-from-report-job', namespace: 'api' },
+          spec: {
+            podSelector: { matchLabels: { app: 'backend-api' } },
+            policyTypes: ['Ingress'],
+            ingress: [
+              {
+                from: [{ podSelector: { matchLabels: { app: 'report-job' } } }],
+                ports: [{ protocol: 'TCP', port: 8080 }],
+              },
+            ],
+          },
+        },
+      ],
+    },
+  ],
 };
