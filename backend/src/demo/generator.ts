@@ -168,12 +168,22 @@ export class LabGenerator {
     return xs[Math.floor(this.random() * xs.length)];
   }
 
+  /** Ready pods the Service selects: a pod that is not ready is left out of its endpoints. */
   private backendsOf(svc: LabService): LabPod[] {
     return this.lab.pods.filter(
       (p) =>
+        p.ready !== false &&
         p.namespace === svc.namespace &&
         Object.entries(svc.selector).every(([k, v]) => p.labels[k] === v),
     );
+  }
+
+  /** With ClientIP affinity a client always lands on the same backend. */
+  private chooseBackend(svc: LabService, backends: LabPod[], clientIp: string): LabPod {
+    if (svc.sessionAffinity !== 'ClientIP') return this.pick(backends);
+    let h = 0;
+    for (const ch of clientIp) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    return backends[h % backends.length]!;
   }
 
   private connection(c: Conversation, t0: bigint, out: FlowRecord[]): void {
@@ -196,8 +206,11 @@ export class LabGenerator {
       service = this.services.get(c.to.service) as LabService;
       const backends = this.backendsOf(service);
       if (backends.length === 0) return;
-      dst = this.podPeer(this.pick(backends));
-      const sp = service.ports.find((p) => p.port === c.port && p.protocol === c.protocol);
+      dst = this.podPeer(this.chooseBackend(service, backends, src.ip));
+      // From outside, a NodePort Service is addressed by its node port.
+      const sp = service.ports.find(
+        (p) => (p.port === c.port || p.nodePort === c.port) && p.protocol === c.protocol,
+      );
       dstPort = sp?.targetPort ?? c.port;
     } else if ('pod' in c.to) {
       dst = this.podPeer(this.pods.get(c.to.pod) as LabPod);

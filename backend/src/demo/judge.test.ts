@@ -170,3 +170,45 @@ describe('three-tier: each step fixes what it says', () => {
     expect(dropped(step)).toEqual(want);
   });
 });
+
+describe('services: how a Service picks its backends', () => {
+  const lab = SCENARIOS['services']!;
+  const S = 1_000_000_000n;
+  const { judge } = judgeFor(lab);
+  const gen = new LabGenerator(lab, 4, 0n);
+  gen.judge = judge;
+  const flows = gen.generate(120n * S).map((r) => r.flow);
+  const syn = flows.filter(
+    (f) => f.l4?.TCP?.flags?.SYN && !f.l4.TCP.flags.ACK && f.traffic_direction === 'INGRESS',
+  );
+  const targets = (from: string, svc: string) =>
+    new Set(
+      syn
+        .filter(
+          (f) =>
+            (f.source?.pod_name ?? f.IP?.source) === from && f.destination_service?.name === svc,
+        )
+        .map((f) => f.destination?.pod_name),
+    );
+
+  it('spreads a ClusterIP over its ready endpoints', () => {
+    expect(targets('client-a', 'web')).toEqual(
+      new Set(['web-5c7d8f9b6d-a1b2c', 'web-5c7d8f9b6d-d3e4f']),
+    );
+  });
+
+  it('never sends anything to a pod that is not ready', () => {
+    expect(flows.some((f) => f.destination?.pod_name === 'web-5c7d8f9b6d-g5h6i')).toBe(false);
+  });
+
+  it('takes NodePort traffic from outside to the pods’ target port', () => {
+    const fromWorld = syn.filter((f) => f.IP?.source === '198.51.100.23');
+    expect(fromWorld.length).toBeGreaterThan(0);
+    expect(fromWorld.every((f) => f.l4?.TCP?.destination_port === 8080)).toBe(true);
+  });
+
+  it('keeps each client on one backend with ClientIP affinity', () => {
+    expect(targets('client-a', 'cart').size).toBe(1);
+    expect(targets('client-b', 'cart').size).toBe(1);
+  });
+});

@@ -44,7 +44,12 @@ export function labObjects(lab: Lab): { kind: ResourceKind; object: KubeObject }
         ...(own ? { ownerReferences: [{ ...own, controller: true }] } : {}),
       },
       spec: { nodeName: p.node },
-      status: { phase: 'Running', podIP: p.ip, podIPs: [{ ip: p.ip }] },
+      status: {
+        phase: 'Running',
+        podIP: p.ip,
+        podIPs: [{ ip: p.ip }],
+        conditions: [{ type: 'Ready', status: p.ready === false ? 'False' : 'True' }],
+      },
     };
     out.push({ kind: 'Pod', object: pod });
     if (own && p.workload) {
@@ -77,7 +82,8 @@ export function labObjects(lab: Lab): { kind: ResourceKind; object: KubeObject }
       kind: 'Service',
       metadata: { name: s.name, namespace: s.namespace },
       spec: {
-        type: 'ClusterIP',
+        type: s.type ?? 'ClusterIP',
+        ...(s.sessionAffinity ? { sessionAffinity: s.sessionAffinity } : {}),
         clusterIP: s.clusterIP,
         clusterIPs: [s.clusterIP],
         selector: { ...s.selector },
@@ -100,7 +106,7 @@ export function labObjects(lab: Lab): { kind: ResourceKind; object: KubeObject }
       addressType: 'IPv4',
       endpoints: backends.map((p) => ({
         addresses: [p.ip],
-        conditions: { ready: true },
+        conditions: { ready: p.ready !== false },
         nodeName: p.node,
         targetRef: { kind: 'Pod', name: p.name, namespace: p.namespace },
       })),

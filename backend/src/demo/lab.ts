@@ -12,6 +12,8 @@ export interface LabPod {
   workload?: { kind: string; name: string };
   /** Cilium security identity; pods with equal labels share one. */
   identity: number;
+  /** A pod that is not ready gets no traffic through Services (default ready). */
+  ready?: boolean;
 }
 
 export interface LabServicePort {
@@ -19,6 +21,8 @@ export interface LabServicePort {
   port: number;
   targetPort: number;
   protocol: 'TCP' | 'UDP';
+  /** For a NodePort Service: the port opened on every node. */
+  nodePort?: number;
 }
 
 export interface LabService {
@@ -27,6 +31,9 @@ export interface LabService {
   clusterIP: string;
   selector: Record<string, string>;
   ports: LabServicePort[];
+  type?: 'ClusterIP' | 'NodePort';
+  /** ClientIP: a client keeps its backend. */
+  sessionAffinity?: 'None' | 'ClientIP';
 }
 
 /** A peer outside the pod network. */

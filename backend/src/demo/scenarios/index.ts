@@ -1,5 +1,6 @@
 import type { Lab } from '../lab.ts';
 import { dnsDefaultDeny } from './dns-default-deny.ts';
+import { services } from './services.ts';
 import { starwars } from './starwars.ts';
 import { threeTier } from './three-tier.ts';
 
@@ -7,6 +8,7 @@ export const SCENARIOS: Record<string, Lab> = {
   'three-tier': threeTier,
   starwars,
   'dns-default-deny': dnsDefaultDeny,
+  services,
 };
 
 export const DEFAULT_SCENARIO = 'three-tier';
