@@ -19,7 +19,7 @@ import { KubernetesSource } from './k8s/live-source.ts';
 import type { ManifestLoadResult } from './k8s/manifests.ts';
 import { loadLab } from './demo/lab-model.ts';
 import { LabSteps, StepError } from './demo/steps.ts';
-import { policyJudge } from './demo/judge.ts';
+import { modelReadiness, policyJudge } from './demo/judge.ts';
 import { BadRequest, type Route } from './stream/http-server.ts';
 import { Enricher } from './enrich/enrich.ts';
 import {
@@ -358,6 +358,7 @@ export class App {
       this.demo = new DemoSource(lab, history, {
         seed: this.opts.seed,
         judge: policyJudge(this.model, this.engine),
+        isReady: modelReadiness(this.model),
       });
       this.demo.start();
     }

@@ -15,7 +15,7 @@ import { loadReplayFile } from './hubble/replay-file.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { VERSION } from './version.ts';
 import { loadLab } from './demo/lab-model.ts';
-import { policyJudge } from './demo/judge.ts';
+import { modelReadiness, policyJudge } from './demo/judge.ts';
 import { ClusterModel } from './k8s/cluster-model.ts';
 import { formatProblem, loadManifests } from './k8s/manifests.ts';
 import {
@@ -428,6 +428,7 @@ async function hubbleServer(argv: string[]): Promise<number> {
     loadLab(lab, model);
     demo = new DemoSource(lab, history, {
       judge: policyJudge(model, new PolicyEngine(model)),
+      isReady: modelReadiness(model),
       seed: seedOf(o),
       rateScale: rate,
       // A load test starts from now; a class gets half a minute of history to look at.

@@ -3,7 +3,7 @@
 // the same gRPC path as a real Relay.
 import type { FlowHistory } from '../hubble/flow-history.ts';
 import { nowNs } from '../hubble/time.ts';
-import type { Lab } from './lab.ts';
+import type { Lab, LabPod } from './lab.ts';
 import { LabGenerator, type LabJudge } from './generator.ts';
 
 export interface DemoSourceOptions {
@@ -15,6 +15,8 @@ export interface DemoSourceOptions {
   rateScale?: number;
   /** Verdicts from the policy engine (otherwise the lab's `drop` fields). */
   judge?: LabJudge;
+  /** Readiness from the cluster model (otherwise the lab's data). */
+  isReady?: (p: LabPod) => boolean;
 }
 
 export class DemoSource {
@@ -29,6 +31,7 @@ export class DemoSource {
     const start = nowNs() - BigInt(opts.warmupMs ?? 30_000) * 1_000_000n;
     this.generator = new LabGenerator(lab, opts.seed ?? 1, start, opts.rateScale ?? 1);
     this.generator.judge = opts.judge;
+    this.generator.isReady = opts.isReady;
   }
 
   start(): void {

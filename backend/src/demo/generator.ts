@@ -62,6 +62,8 @@ export type LabJudge = (c: LabConnection) => LabVerdict;
 export class LabGenerator {
   /** When set, verdicts come from here instead of the conversations' `drop` fields. */
   judge: LabJudge | undefined;
+  /** When set, readiness comes from here (the cluster model) instead of the lab's data. */
+  isReady: ((p: LabPod) => boolean) | undefined;
   private readonly lab: Lab;
   private readonly random: () => number;
   private readonly pods = new Map<string, LabPod>();
@@ -172,7 +174,7 @@ export class LabGenerator {
   private backendsOf(svc: LabService): LabPod[] {
     return this.lab.pods.filter(
       (p) =>
-        p.ready !== false &&
+        (this.isReady ? this.isReady(p) : p.ready !== false) &&
         p.namespace === svc.namespace &&
         Object.entries(svc.selector).every(([k, v]) => p.labels[k] === v),
     );

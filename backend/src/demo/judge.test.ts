@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterModel } from '../k8s/cluster-model.ts';
 import { PolicyEngine } from '../policy/index.ts';
 import { LabGenerator, type LabConnection } from './generator.ts';
-import { policyJudge } from './judge.ts';
+import { modelReadiness, policyJudge } from './judge.ts';
 import { loadLab } from './lab-model.ts';
 import type { Conversation, Lab, LabPod } from './lab.ts';
 import { SCENARIOS } from './scenarios/index.ts';
@@ -205,6 +205,16 @@ describe('services: how a Service picks its backends', () => {
     const fromWorld = syn.filter((f) => f.IP?.source === '198.51.100.23');
     expect(fromWorld.length).toBeGreaterThan(0);
     expect(fromWorld.every((f) => f.l4?.TCP?.destination_port === 8080)).toBe(true);
+  });
+
+  it('sends traffic to the pod once a step makes it ready', () => {
+    const m = judgeFor(lab);
+    m.steps.goTo(3);
+    const g = new LabGenerator(lab, 4, 0n);
+    g.judge = m.judge;
+    g.isReady = modelReadiness(m.model);
+    const after = g.generate(120n * S).map((r) => r.flow);
+    expect(after.some((f) => f.destination?.pod_name === 'web-5c7d8f9b6d-g5h6i')).toBe(true);
   });
 
   it('keeps each client on one backend with ClientIP affinity', () => {

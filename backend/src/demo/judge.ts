@@ -48,3 +48,12 @@ export function policyJudge(view: ClusterView, engine: PolicyEngine): LabJudge {
     return { drop: { at, reason: denied ? 'POLICY_DENY' : 'POLICY_DENIED' } };
   };
 }
+
+/** A pod is ready when the model says so (a pod without conditions counts as ready). */
+export function modelReadiness(view: ClusterView): (p: LabPod) => boolean {
+  return (p) => {
+    const conditions = view.pod(p.namespace, p.name)?.status?.conditions;
+    const ready = conditions?.find((c) => c.type === 'Ready');
+    return ready ? ready.status === 'True' : p.ready !== false;
+  };
+}

@@ -160,8 +160,35 @@ export const services: Lab = {
       },
     },
     {
+      id: 'ready',
+      title: { en: '3. The pod becomes ready', ko: '3. 파드가 준비됨' },
+      lookFor: {
+        en: 'web-…-g5h6i passes its readiness probe: it joins the endpoints and client-a’s connections now spread over three pods.',
+        ko: 'web-…-g5h6i가 준비 상태 검사를 통과해 엔드포인트에 합류하고, client-a의 연결이 이제 세 파드에 나뉩니다.',
+      },
+      apply: [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'web-5c7d8f9b6d-g5h6i',
+            namespace: 'shop',
+            labels: { app: 'web' },
+            ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5c7d8f9b6d', controller: true }],
+          },
+          spec: { nodeName: 'kind-worker2' },
+          status: {
+            phase: 'Running',
+            podIP: '10.244.2.23',
+            podIPs: [{ ip: '10.244.2.23' }],
+            conditions: [{ type: 'Ready', status: 'True' }],
+          },
+        },
+      ],
+    },
+    {
       id: 'affinity',
-      title: { en: '3. Session affinity', ko: '3. 세션 어피니티' },
+      title: { en: '4. Session affinity', ko: '4. 세션 어피니티' },
       lookFor: {
         en: 'cart uses ClientIP affinity: each client always talks to the same cart pod.',
         ko: 'cart는 ClientIP 어피니티를 사용합니다: 각 클라이언트는 항상 같은 cart 파드와 통신합니다.',
