@@ -216,7 +216,10 @@ describe('flowlens usage errors', () => {
     [['--bogus'], /unknown option --bogus/],
     [['--port', 'abc'], /--port must be a port number \(0-65535\), got abc/],
     [['--hubble', 'a:1', '--replay', 'f'], /choose one flow source, not --hubble and --replay/],
-    [['--demo', 'nope'], /unknown demo scenario nope \(known: three-tier, starwars, dns-default-deny, services\)/],
+    [
+      ['--demo', 'nope'],
+      /unknown demo scenario nope \(known: three-tier, starwars, dns-default-deny, services\)/,
+    ],
     [['--replay', '/nonexistent/file'], /--replay: no such file: \/nonexistent\/file/],
     [['--hubble-cert', 'x', '--hubble', 'a:1'], /--hubble-cert and --hubble-key go together/],
     [['frobnicate'], /unknown command frobnicate/],
