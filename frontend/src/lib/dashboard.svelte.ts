@@ -1,0 +1,119 @@
+// The browser's state: one class with rune fields, fed only by connection.ts. Components read
+// it; nothing else writes it.
+import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
+import type {
+  MapDelta,
+  MapEdge,
+  MapNode,
+  MapSnapshot,
+} from '../../../backend/src/map/service-map.ts';
+import type { StreamFlow } from '../../../backend/src/shared/protocol.ts';
+
+const MAX_ROWS = 2000;
+
+export interface Explanation {
+  verdict: string;
+  reason: string;
+  suggestion?: string;
+  egress: { isolated: boolean; policies: string[]; allowedBy: string[]; deniedBy: string[] };
+  ingress: { isolated: boolean; policies: string[]; allowedBy: string[]; deniedBy: string[] };
+  pitfalls?: string[];
+}
+
+export interface DropGroup {
+  key: string;
+  source: string;
+  destination: string;
+  port: string;
+  reason: string;
+  count: number;
+  last: EnrichedFlow;
+}
+
+export type StreamState =
+  | { state: 'connecting' }
+  | { state: 'live' }
+  | { state: 'retrying'; retryAt: number; reason: string };
+
+export function peerName(p: EnrichedFlow['source']): string {
+  if (p.workload && p.namespace) return `${p.namespace}/${p.workload.name}`;
+  if (p.pod && p.namespace) return `${p.namespace}/${p.pod}`;
+  if (p.service) return p.service;
+  if (p.names?.length) return p.names[0]!;
+  return p.kind === 'unknown' ? p.ip : `${p.kind} ${p.ip}`;
+}
+
+export function groupDrops(flows: readonly EnrichedFlow[]): DropGroup[] {
+  const groups = new Map<string, DropGroup>();
+  for (const f of flows) {
+    if (f.verdict !== 'DROPPED') continue;
+    const [client, server] = f.isReply ? [f.destination, f.source] : [f.source, f.destination];
+    const source = peerName(client);
+    const destination = peerName(server);
+    const port = `${f.protocol}/${server.port ?? '*'}`;
+    const reason = f.dropReason ?? (f.l7?.http ? 'L7' : 'DROPPED');
+    const key = `${source}|${destination}|${port}|${reason}`;
+    const g = groups.get(key);
+    if (g) {
+      g.count += 1;
+      g.last = f;
+    } else groups.set(key, { key, source, destination, port, reason, count: 1, last: f });
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+export class Dashboard {
+  status = $state<Record<string, unknown> | undefined>();
+  stream = $state<StreamState>({ state: 'connecting' });
+  rows = $state.raw<EnrichedFlow[]>([]);
+  nodes = $state.raw<Map<string, MapNode>>(new Map());
+  edges = $state.raw<Map<string, MapEdge>>(new Map());
+  sampleEvery = $state(1);
+  lastSeq = 0;
+  explanations = $state.raw<Map<string, Explanation>>(new Map());
+  drops = $derived(groupDrops(this.rows));
+
+  snapshot(flows: StreamFlow[], map: MapSnapshot): void {
+    this.rows = flows.map((f) => f.flow).slice(-MAX_ROWS);
+    this.lastSeq = flows.at(-1)?.seq ?? this.lastSeq;
+    this.setMap(map);
+  }
+
+  setMap(map: MapSnapshot): void {
+    this.nodes = new Map(map.nodes.map((n) => [n.id, n]));
+    this.edges = new Map(map.edges.map((e) => [e.id, e]));
+  }
+
+  delta(flows: StreamFlow[], map: MapDelta, mapSnapshot?: MapSnapshot): void {
+    if (flows.length > 0) {
+      this.rows = [...this.rows, ...flows.map((f) => f.flow)].slice(-MAX_ROWS);
+      this.lastSeq = flows.at(-1)!.seq;
+    }
+    if (mapSnapshot) {
+      this.setMap(mapSnapshot);
+      return;
+    }
+    const changed =
+      map.nodes.added.length +
+      map.nodes.changed.length +
+      map.nodes.removed.length +
+      map.edges.added.length +
+      map.edges.changed.length +
+      map.edges.removed.length;
+    if (changed === 0) return;
+    const nodes = new Map(this.nodes);
+    for (const n of [...map.nodes.added, ...map.nodes.changed]) nodes.set(n.id, n);
+    for (const id of map.nodes.removed) nodes.delete(id);
+    const edges = new Map(this.edges);
+    for (const e of [...map.edges.added, ...map.edges.changed]) edges.set(e.id, e);
+    for (const id of map.edges.removed) edges.delete(id);
+    this.nodes = nodes;
+    this.edges = edges;
+  }
+
+  explained(flowId: string, e: Explanation): void {
+    const next = new Map(this.explanations);
+    next.set(flowId, e);
+    this.explanations = next;
+  }
+}

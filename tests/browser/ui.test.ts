@@ -1,0 +1,132 @@
+// The built UI in Debian's chromium (playwright-core) against `flowlens --demo` and a crafted
+// replay. Screenshots for the README are taken here.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startDashboard, type Running } from '../support/process.ts';
+
+let browser: Browser;
+const running: Running[] = [];
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const r of running.splice(0)) await r.stop();
+});
+
+async function open(
+  args: string[],
+  query = '',
+): Promise<{ page: Page; url: string; dialogs: string[] }> {
+  const d = await startDashboard(args);
+  running.push(d);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const dialogs: string[] = [];
+  page.on('dialog', (dlg) => {
+    dialogs.push(dlg.message());
+    void dlg.dismiss();
+  });
+  await page.goto(`${d.url}/${query}`);
+  return { page, url: d.url, dialogs };
+}
+
+describe('the dashboard in a browser', { timeout: 60_000 }, () => {
+  it('draws the map with red dropped edges and explains a drop', async () => {
+    const { page } = await open([]);
+    await page.waitForSelector('[data-testid=node]', { timeout: 20_000 });
+    // A horizontal line has no height, so "visible" would never hold: attached is enough.
+    await page.waitForSelector('[data-testid=edge][data-dropped=true]', {
+      state: 'attached',
+      timeout: 30_000,
+    });
+    expect(await page.locator('[data-testid=node]').count()).toBeGreaterThan(3);
+    const explanation = page.locator('[data-testid=explanation]').first();
+    await explanation.waitFor({ timeout: 20_000 });
+    expect(await explanation.textContent()).toMatch(/is isolated for (ingress|egress) by/);
+    await page.screenshot({ path: join(ROOT, 'docs/screenshots/map.png') });
+    await page
+      .locator('[data-testid=drops]')
+      .screenshot({ path: join(ROOT, 'docs/screenshots/drops.png') });
+  });
+
+  it('applies a filter and keeps it in the URL', async () => {
+    const { page } = await open([]);
+    await page.waitForSelector('[data-testid=node]');
+    await page.fill('[data-testid=filter]', 'namespace=api verdict=DROPPED');
+    await page.press('[data-testid=filter]', 'Enter');
+    await page.waitForFunction("location.search.includes('filter=')");
+    expect(new URL(page.url()).searchParams.get('filter')).toBe('namespace=api verdict=DROPPED');
+    await page.waitForTimeout(1500);
+    const verdicts = await page
+      .locator('[data-testid=flows] tbody tr td:nth-child(2)')
+      .allTextContents();
+    expect(verdicts.every((v) => v.startsWith('DROPPED'))).toBe(true);
+    await page.fill('[data-testid=filter]', 'colour=red');
+    await page.press('[data-testid=filter]', 'Enter');
+    await expect(page.locator('[role=alert]').textContent()).resolves.toMatch(
+      /unknown filter key colour/,
+    );
+  });
+
+  it('switches to Korean, explanations included, and to presenter mode', async () => {
+    const { page } = await open([]);
+    await page.waitForSelector('[data-testid=explanation]', { timeout: 20_000 });
+    await page.click('[data-testid=lang-ko]');
+    await page.waitForFunction("document.documentElement.lang === 'ko'");
+    await expect(page.locator('h2').first().textContent()).resolves.toContain('서비스 맵');
+    await page.waitForFunction(
+      "[...document.querySelectorAll('[data-testid=explanation]')].some((e) => /격리/.test(e.textContent))",
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.click('[data-testid=presenter]');
+    await expect(page.locator('[data-testid=app]').getAttribute('class')).resolves.toContain(
+      'presenter',
+    );
+    expect(new URL(page.url()).searchParams.get('presenter')).toBe('1');
+    await page.screenshot({ path: join(ROOT, 'docs/screenshots/presenter.png') });
+  });
+
+  it('renders attacker-controlled names as text and runs nothing', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const line = JSON.stringify({
+      flow: {
+        time: '2026-11-22T10:00:00Z',
+        verdict: 'FORWARDED',
+        IP: { source: '10.244.1.21', destination: '203.0.113.9', ipVersion: 'IPv4' },
+        l4: { TCP: { source_port: 40000, destination_port: 443 } },
+        source: { namespace: 'web', labels: [`k8s:app=${evil}`], pod_name: `pod-${evil}` },
+        destination: { identity: 2, labels: ['reserved:world'] },
+        Type: 'L3_L4',
+        node_name: 'n',
+        destination_names: [evil],
+      },
+      node_name: 'n',
+      time: '2026-11-22T10:00:00Z',
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'flowlens-xss-')), 'evil.jsonl');
+    writeFileSync(file, line + '\n');
+    const { page, dialogs } = await open(['--replay', file]);
+    await page.waitForSelector('[data-testid=flows] tbody tr');
+    await page.waitForTimeout(500);
+    expect(await page.locator('[data-testid=flows]').textContent()).toContain(evil);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+});
