@@ -55,7 +55,7 @@ measure('serviceByClusterIP', 100_000, (i) =>
   model.serviceByClusterIP(`10.96.${(i % SERVICES) >> 8}.${i & 255}`),
 );
 measure('workloadOf', 100_000, (i) => model.workloadOf(pod(i % PODS)));
-measure('servicesSelecting (scans the namespace)', 1000, (i) =>
+measure('servicesSelecting (a pod the model does not hold: scans its namespace)', 1000, (i) =>
   model.servicesSelecting(pod(i % PODS)),
 );
 const relist = time(() =>

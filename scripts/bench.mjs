@@ -1,7 +1,8 @@
 // `npm run bench`: runs every bench/*.bench.ts (or the ones named) and prints their figures.
 // Benchmarks print numbers; they assert nothing, so a slow machine never fails a build.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,12 +14,23 @@ const files = readdirSync(dir)
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
 let failed = 0;
+const results = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  benches: {},
+};
 for (const f of files) {
   console.log(`\n== ${f}`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, f)], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
   });
+  process.stdout.write(r.stdout ?? '');
+  // Each figure is a line "name   value": kept as printed, beside the machine it came from.
+  results.benches[f.replace(/\.bench\.ts$/, '')] = (r.stdout ?? '').split('\n').filter(Boolean);
   if (r.status !== 0) failed += 1;
 }
+if (wanted.length === 0)
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 process.exit(failed ? 1 : 0);
