@@ -70,7 +70,7 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.waitForSelector('[data-testid=node]');
     await page.fill('[data-testid=filter]', 'namespace=api verdict=DROPPED');
     await page.press('[data-testid=filter]', 'Enter');
-    await page.waitForFunction("location.search.includes('filter=')");
+    await page.waitForURL(/filter=/);
     expect(new URL(page.url()).searchParams.get('filter')).toBe('namespace=api verdict=DROPPED');
     await page.waitForTimeout(1500);
     const verdicts = await page
@@ -88,19 +88,35 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     const { page } = await open([]);
     await page.waitForSelector('[data-testid=explanation]', { timeout: 20_000 });
     await page.click('[data-testid=lang-ko]');
-    await page.waitForFunction("document.documentElement.lang === 'ko'");
+    await page.waitForSelector('html[lang=ko]', { state: 'attached' });
     await expect(page.locator('h2').first().textContent()).resolves.toContain('서비스 맵');
-    await page.waitForFunction(
-      "[...document.querySelectorAll('[data-testid=explanation]')].some((e) => /격리/.test(e.textContent))",
-      undefined,
-      { timeout: 20_000 },
-    );
+    await page
+      .locator('[data-testid=explanation]', { hasText: '격리' })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await page.click('[data-testid=presenter]');
     await expect(page.locator('[data-testid=app]').getAttribute('class')).resolves.toContain(
       'presenter',
     );
     expect(new URL(page.url()).searchParams.get('presenter')).toBe('1');
     await page.screenshot({ path: join(ROOT, 'docs/screenshots/presenter.png') });
+  });
+
+  it('steps a lab, marks the policy change on the timeline, and scrubs back', async () => {
+    const { page } = await open([]);
+    await page.waitForSelector('[data-testid=node]', { timeout: 20_000 });
+    await page.getByRole('button', { name: 'Next step' }).click();
+    await page.waitForSelector('[data-testid=marker]', { state: 'attached', timeout: 10_000 });
+    await page.waitForTimeout(2500); // a status message brings the history's time range
+    // As a keyboard user scrubs: focus the slider and jump to the oldest flow held.
+    await page.focus('[data-testid=scrub]');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 25; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('[data-testid=go-live]');
+    expect(await page.locator('[data-testid=scrub-time]').textContent()).toMatch(/paused/);
+    await page.waitForSelector('[data-testid=node]');
+    await page.click('[data-testid=go-live]');
+    await page.waitForSelector('[data-testid=go-live]', { state: 'detached' });
   });
 
   it('renders attacker-controlled names as text and runs nothing', async () => {

@@ -13,6 +13,9 @@ export interface View {
   filter: string;
   grouping: 'workload' | 'service' | 'pod';
   lang: Lang;
+  /** A past window (nanoseconds as decimal strings) instead of live. */
+  since?: string;
+  until?: string;
 }
 
 export class Connection {
@@ -60,7 +63,11 @@ export class Connection {
       filter: this.view.filter,
       grouping: this.view.grouping,
       limit: 500,
-      ...(resume && this.board.lastSeq > 0 ? { resumeAfter: this.board.lastSeq } : {}),
+      ...(this.view.since ? { since: this.view.since } : {}),
+      ...(this.view.until ? { until: this.view.until } : {}),
+      ...(resume && this.board.lastSeq > 0 && !this.view.until
+        ? { resumeAfter: this.board.lastSeq }
+        : {}),
     });
   }
 
@@ -92,6 +99,7 @@ export class Connection {
     const b = this.board;
     switch (m.type) {
       case 'snapshot':
+        b.live = m.live;
         if (m.resumed)
           b.delta(
             m.flows,

@@ -69,6 +69,8 @@ export class Dashboard {
   nodes = $state.raw<Map<string, MapNode>>(new Map());
   edges = $state.raw<Map<string, MapEdge>>(new Map());
   sampleEvery = $state(1);
+  /** False while showing a past window. */
+  live = $state(true);
   lastSeq = 0;
   explanations = $state.raw<Map<string, Explanation>>(new Map());
   drops = $derived(groupDrops(this.rows));
