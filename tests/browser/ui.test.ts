@@ -77,6 +77,11 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
       .locator('[data-testid=flows] tbody tr td:nth-child(2)')
       .allTextContents();
     expect(verdicts.every((v) => v.startsWith('DROPPED'))).toBe(true);
+    await page.click('[data-testid=toggle-hideReplies]');
+    await page.waitForURL(/reply%3Dfalse|reply=false/);
+    expect(new URL(page.url()).searchParams.get('filter')).toBe(
+      'namespace=api verdict=DROPPED reply=false',
+    );
     await page.fill('[data-testid=filter]', 'colour=red');
     await page.press('[data-testid=filter]', 'Enter');
     await expect(page.locator('[role=alert]').textContent()).resolves.toMatch(

@@ -52,6 +52,9 @@ const en = {
   sampling: (n: number) => `Showing 1 in ${n} flows (the connection is too slow for all of them).`,
   count: (n: number) => `${n}×`,
   exportSvg: 'Export SVG',
+  hideDns: 'Hide kube-dns',
+  hideReplies: 'Hide replies',
+  dropsOnly: 'Drops only',
 };
 
 const ko: typeof en = {
@@ -104,6 +107,9 @@ const ko: typeof en = {
   sampling: (n: number) => `연결이 느려 플로우 ${n}개 중 1개만 표시합니다.`,
   count: (n: number) => `${n}회`,
   exportSvg: 'SVG로 내보내기',
+  hideDns: 'kube-dns 숨기기',
+  hideReplies: '응답 숨기기',
+  dropsOnly: '차단만 보기',
 };
 
 export const TEXT: Record<Lang, typeof en> = { en, ko };
