@@ -59,6 +59,15 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     const explanation = page.locator('[data-testid=explanation]').first();
     await explanation.waitFor({ timeout: 20_000 });
     expect(await explanation.textContent()).toMatch(/is isolated for (ingress|egress) by/);
+    // The flow table draws only the rows in view; the rest is one spacer.
+    const drawn = await page.locator('[data-testid=flows] tbody tr.row').count();
+    const below = await page
+      .locator('[data-testid=flows] tbody tr.spacer')
+      .last()
+      .evaluate((e) => (e as unknown as { offsetHeight: number }).offsetHeight);
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThanOrEqual(60);
+    expect(below).toBeGreaterThan(0);
     await page.screenshot({ path: join(ROOT, 'docs/screenshots/map.png') });
     await page
       .locator('[data-testid=drops]')
@@ -74,7 +83,7 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     expect(new URL(page.url()).searchParams.get('filter')).toBe('namespace=api verdict=DROPPED');
     await page.waitForTimeout(1500);
     const verdicts = await page
-      .locator('[data-testid=flows] tbody tr td:nth-child(2)')
+      .locator('[data-testid=flows] tbody tr.row td:nth-child(2)')
       .allTextContents();
     expect(verdicts.every((v) => v.startsWith('DROPPED'))).toBe(true);
     await page.click('[data-testid=toggle-hideReplies]');
@@ -144,7 +153,7 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     const file = join(mkdtempSync(join(tmpdir(), 'flowlens-xss-')), 'evil.jsonl');
     writeFileSync(file, line + '\n');
     const { page, dialogs } = await open(['--replay', file]);
-    await page.waitForSelector('[data-testid=flows] tbody tr');
+    await page.waitForSelector('[data-testid=flows] tbody tr.row');
     await page.waitForTimeout(500);
     expect(await page.locator('[data-testid=flows]').textContent()).toContain(evil);
     expect(await page.locator('img').count()).toBe(0);

@@ -9,7 +9,10 @@ import type {
 } from '../../../backend/src/map/service-map.ts';
 import type { StreamFlow } from '../../../backend/src/shared/protocol.ts';
 
-const MAX_ROWS = 2000;
+/** Rows kept in the browser; the table draws only those in view. */
+const MAX_ROWS = 100_000;
+/** Drops are grouped over the newest rows only, so grouping stays cheap at 10 deltas a second. */
+const DROP_WINDOW = 5000;
 
 export interface Explanation {
   verdict: string;
@@ -65,7 +68,9 @@ export function groupDrops(flows: readonly EnrichedFlow[]): DropGroup[] {
 export class Dashboard {
   status = $state<Record<string, unknown> | undefined>();
   stream = $state<StreamState>({ state: 'connecting' });
-  rows = $state.raw<EnrichedFlow[]>([]);
+  /** Appended in place (copying 100k rows per delta would not keep up); `rowsVersion` says when. */
+  rows: EnrichedFlow[] = [];
+  rowsVersion = $state(0);
   nodes = $state.raw<Map<string, MapNode>>(new Map());
   edges = $state.raw<Map<string, MapEdge>>(new Map());
   sampleEvery = $state(1);
@@ -73,10 +78,14 @@ export class Dashboard {
   live = $state(true);
   lastSeq = 0;
   explanations = $state.raw<Map<string, Explanation>>(new Map());
-  drops = $derived(groupDrops(this.rows));
+  drops = $derived.by(() => {
+    void this.rowsVersion;
+    return groupDrops(this.rows.slice(-DROP_WINDOW));
+  });
 
   snapshot(flows: StreamFlow[], map: MapSnapshot): void {
     this.rows = flows.map((f) => f.flow).slice(-MAX_ROWS);
+    this.rowsVersion += 1;
     this.lastSeq = flows.at(-1)?.seq ?? this.lastSeq;
     this.setMap(map);
   }
@@ -88,7 +97,10 @@ export class Dashboard {
 
   delta(flows: StreamFlow[], map: MapDelta, mapSnapshot?: MapSnapshot): void {
     if (flows.length > 0) {
-      this.rows = [...this.rows, ...flows.map((f) => f.flow)].slice(-MAX_ROWS);
+      for (const f of flows) this.rows.push(f.flow);
+      // Trim in chunks: one shift of 10% now and then instead of one per delta.
+      if (this.rows.length > MAX_ROWS * 1.1) this.rows.splice(0, this.rows.length - MAX_ROWS);
+      this.rowsVersion += 1;
       this.lastSeq = flows.at(-1)!.seq;
     }
     if (mapSnapshot) {
