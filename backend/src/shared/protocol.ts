@@ -121,6 +121,18 @@ export type ServerMessage =
   | ErrorMessage
   | PongMessage;
 
+/** How many nodes and edges a map delta touches (0: nothing to send or apply). */
+export function mapDeltaSize(d: MapDelta): number {
+  return (
+    d.nodes.added.length +
+    d.nodes.changed.length +
+    d.nodes.removed.length +
+    d.edges.added.length +
+    d.edges.changed.length +
+    d.edges.removed.length
+  );
+}
+
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }

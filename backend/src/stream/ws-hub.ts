@@ -17,6 +17,7 @@ import {
 } from '../shared/filter.ts';
 import {
   MAX_CLIENT_MESSAGE_BYTES,
+  mapDeltaSize,
   parseClientMessage,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -383,14 +384,7 @@ export class StreamHub {
     const nowMs = this.now();
     for (const v of this.views.values()) {
       const delta = v.map.flush(nowMs);
-      const changed =
-        delta.nodes.added.length +
-          delta.nodes.changed.length +
-          delta.nodes.removed.length +
-          delta.edges.added.length +
-          delta.edges.changed.length +
-          delta.edges.removed.length >
-        0;
+      const changed = mapDeltaSize(delta) > 0;
       const mapJson = changed ? JSON.stringify(delta) : EMPTY_MAP_DELTA;
       // Rows beyond the per-tick cap are sampled away for everyone on this view.
       const viewSample =

@@ -7,7 +7,7 @@ import type {
   MapNode,
   MapSnapshot,
 } from '../../../backend/src/map/service-map.ts';
-import type { StreamFlow } from '../../../backend/src/shared/protocol.ts';
+import { mapDeltaSize, type StreamFlow } from '../../../backend/src/shared/protocol.ts';
 
 /** Rows kept in the browser; the table draws only those in view. */
 const MAX_ROWS = 100_000;
@@ -107,14 +107,7 @@ export class Dashboard {
       this.setMap(mapSnapshot);
       return;
     }
-    const changed =
-      map.nodes.added.length +
-      map.nodes.changed.length +
-      map.nodes.removed.length +
-      map.edges.added.length +
-      map.edges.changed.length +
-      map.edges.removed.length;
-    if (changed === 0) return;
+    if (mapDeltaSize(map) === 0) return;
     const nodes = new Map(this.nodes);
     for (const n of [...map.nodes.added, ...map.nodes.changed]) nodes.set(n.id, n);
     for (const id of map.nodes.removed) nodes.delete(id);
