@@ -179,7 +179,12 @@ export class App {
       ready: () => this.ready(),
       auth: this.auth,
       routes: {
-        ...apiRoutes({ store: this.store, liveMap: this.liveMap }),
+        ...apiRoutes({
+          store: this.store,
+          liveMap: this.liveMap,
+          model: this.model,
+          replay: () => this.pacer,
+        }),
         ...this.demoRoutes(),
         '/api/explain': {
           method: 'POST',

@@ -29,6 +29,20 @@ describe('ReplayPacer', () => {
     p.stop();
   });
 
+  it('changes pace mid-replay without replaying or skipping anything', () => {
+    const { p, history, at } = pacer(1);
+    p.start();
+    at(150); // 150 ms of recording at 1x
+    expect(history.seen).toBe(2);
+    p.setSpeed(10);
+    expect(p.progress.speed).toBe(10);
+    at(235); // + 850 ms of recording at 10x: 1000 ms in all
+    expect(history.seen).toBe(4);
+    p.setSpeed(Infinity);
+    expect(history.seen).toBe(5);
+    expect(() => p.setSpeed(0)).toThrow(/positive/);
+  });
+
   it('plays faster by the speed factor', () => {
     const { p, history, at } = pacer(10);
     p.start();

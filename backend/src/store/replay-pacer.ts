@@ -62,6 +62,22 @@ export class ReplayPacer {
     this.timer = undefined;
   }
 
+  /**
+   * Changes the pace from now on; what has played stays played. Infinity plays the rest at
+   * once (the scaled gap would be NaN for an instant with no wall time passed).
+   */
+  setSpeed(speed: number): void {
+    if (!(speed > 0)) throw new RangeError(`replay speed must be positive, got ${speed}`);
+    if (Number.isFinite(this.opts.speed)) this.advance();
+    this.opts.speed = speed;
+    if (speed === Infinity) {
+      for (; this.index < this.records.length; this.index++) {
+        this.history.push(this.records[this.index]!);
+      }
+      this.stop();
+    }
+  }
+
   get progress(): ReplayProgress {
     return {
       played: this.index,

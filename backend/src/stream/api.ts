@@ -6,9 +6,11 @@ import { parseTimeNs } from '../hubble/time.ts';
 import { VERDICTS as HUBBLE_VERDICTS } from '../hubble/types.ts';
 import { ServiceMap, type Grouping } from '../map/service-map.ts';
 import type { FlowQuery, FlowStore } from '../store/flow-store.ts';
+import { detailRoutes, type DetailContext } from './detail-api.ts';
 import { BadRequest, type Route, type RouteResult } from './http-server.ts';
 
-export interface ApiContext {
+/** `model` and `replay` (see detail-api.ts) serve the UI's policy, flow and replay views. */
+export interface ApiContext extends DetailContext {
   store: FlowStore;
   /** The live whole-cluster map (workload grouping). */
   liveMap: ServiceMap;
@@ -142,6 +144,7 @@ function csvRow(f: EnrichedFlow): string {
 export function apiRoutes(ctx: ApiContext): Record<string, Route> {
   const now = ctx.now ?? Date.now;
   return {
+    ...detailRoutes(ctx),
     '/api/flows': {
       method: 'GET',
       handle: ({ url }) => {

@@ -15,7 +15,7 @@ import {
   type SideQuery,
 } from './netpol.ts';
 import { bareKey, describeSelector, selectorMatches, SelectorError } from './selector.ts';
-import type { Endpoint, HttpRequest } from './types.ts';
+import type { Endpoint, HttpRequest, RuleMatch } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -51,6 +51,8 @@ export interface CiliumSideVerdict {
   deniedBy: string[];
   nearMisses: NearMiss[];
   unsupported: string[];
+  /** Where in each policy the allowing and denying rules and near misses sit. */
+  rules: RuleMatch[];
   /** Set when L4 was allowed but the HTTP request matched none of the allowing rules. */
   l7Refusal?: { policy: string; allowed: string[] };
   /** Allowed at L4 by rules that carry L7 rules, with no request to check them against. */
@@ -269,6 +271,7 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
     deniedBy: [],
     nearMisses: [],
     unsupported: [],
+    rules: [],
   };
   const ns = q.subject.metadata.namespace ?? 'default';
   const policies = [...q.view.ciliumNetworkPolicies(ns), ...q.view.ciliumClusterwidePolicies()];
@@ -279,9 +282,17 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
   for (const p of policies) {
     const name = policyName(p);
     const policyNs = p.kind === 'CiliumClusterwideNetworkPolicy' ? undefined : p.metadata.namespace;
-    for (const spec of specsOf(p)) {
+    specsOf(p).forEach((spec, specIndex) => {
+      // `spec` and `specs[n]` may both be present; only entries of `specs` get an index.
+      const where = p.spec ? (specIndex === 0 ? {} : { spec: specIndex - 1 }) : { spec: specIndex };
+      const at = {
+        kind: p.kind ?? 'CiliumNetworkPolicy',
+        policy: name,
+        direction: dir,
+        ...where,
+      } as const;
       try {
-        if (!selects(p, spec, q.subject, q.view)) continue;
+        if (!selects(p, spec, q.subject, q.view)) return;
         const allowKey = dir === 'ingress' ? 'ingress' : 'egress';
         const denyKey = dir === 'ingress' ? 'ingressDeny' : 'egressDeny';
         const allowRules = (spec[allowKey] as Obj[] | undefined) ?? [];
@@ -291,13 +302,14 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
         )?.[dir];
         if (allowRules.length > 0 && defaultDeny !== false && !out.isolating.includes(name))
           out.isolating.push(name);
-        for (const rule of denyRules) {
+        denyRules.forEach((rule, i) => {
           const portRules = (rule['toPorts'] as PortRule[] | undefined) ?? [];
-          if (!l3Matches(rule, q, policyNs, out.unsupported, name)) continue;
+          if (!l3Matches(rule, q, policyNs, out.unsupported, name)) return;
           if (portRules.length === 0 || portRules.some((pr) => portRuleMatches(pr, q))) {
             if (!out.deniedBy.includes(name)) out.deniedBy.push(name);
+            out.rules.push({ ...at, section: denyKey, index: i, effect: 'denies' });
           }
-        }
+        });
         allowRules.forEach((rule, i) => {
           const portRules = (rule['toPorts'] as PortRule[] | undefined) ?? [];
           const peerOk = l3Matches(rule, q, policyNs, out.unsupported, name);
@@ -305,12 +317,15 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
           const portOk = portRules.length === 0 || matching.length > 0;
           if (peerOk && portOk) {
             if (!out.allowedBy.includes(name)) out.allowedBy.push(name);
+            out.rules.push({ ...at, section: allowKey, index: i, effect: 'allows' });
             const http = matching.flatMap((pr) => pr.rules?.http ?? []);
             const otherL7 = matching.some((pr) => pr.rules?.kafka || pr.rules?.dns);
             if (otherL7) out.unsupported.push(`${name}: DNS/Kafka L7 rules are not evaluated`);
             if (http.length === 0) l4Only = true;
             else l7Allowed.push({ policy: name, rules: http });
           } else if (peerOk || portOk) {
+            const effect = peerOk ? 'near-port' : 'near-peer';
+            out.rules.push({ ...at, section: allowKey, index: i, effect });
             out.nearMisses.push({
               policy: name,
               rule: i + 1,
@@ -331,7 +346,7 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
         if (!(err instanceof SelectorError)) throw err;
         out.unsupported.push(`${name}: ${err.message}`);
       }
-    }
+    });
   }
   if (!l4Only && l7Allowed.length > 0) {
     const allowed = l7Allowed.flatMap((a) => a.rules.map(describeHttp));

@@ -9,7 +9,14 @@ import { MESSAGES } from './messages.ts';
 import { evaluateNetpol, type Direction, type NearMiss, type SideVerdict } from './netpol.ts';
 import { namespacePitfalls, sourcePitfalls } from './pitfalls.ts';
 import { identifyingLabels, isStandIn, l7Fix, netpolFix } from './suggest.ts';
-import type { ConnectionQuery, DirectionResult, Endpoint, Explanation, Lang } from './types.ts';
+import type {
+  ConnectionQuery,
+  DirectionResult,
+  Endpoint,
+  Explanation,
+  Lang,
+  RuleMatch,
+} from './types.ts';
 
 export function describeEndpoint(e: Endpoint): string {
   if (e.kind === 'ip')
@@ -30,6 +37,7 @@ function describePeer(e: Endpoint, lang: Lang): string {
 
 interface Side extends DirectionResult {
   unsupported: string[];
+  rules: RuleMatch[];
   /** Traffic from the pod's own node, which no policy can block. */
   hostExempt?: boolean;
   l7Pending?: { policy: string; allowed: string[] };
@@ -43,6 +51,7 @@ const OPEN: Side = {
   allowed: true,
   nearMisses: [],
   unsupported: [],
+  rules: [],
 };
 
 function evaluateSide(view: ClusterView, q: ConnectionQuery, dir: Direction): Side {
@@ -82,6 +91,7 @@ function evaluateSide(view: ClusterView, q: ConnectionQuery, dir: Direction): Si
     allowed: cil.deniedBy.length === 0 && (!isolated || allowedBy.length > 0),
     nearMisses: [...k8s.nearMisses, ...cil.nearMisses].map((n) => JSON.stringify(n)),
     unsupported: [...k8s.unsupported, ...cil.unsupported],
+    rules: [...k8s.rules, ...cil.rules],
   };
   if (side.allowed && cil.l7Refusal) side.l7Refusal = cil.l7Refusal;
   if (cil.l7Pending) side.l7Pending = cil.l7Pending;
@@ -248,6 +258,8 @@ export class PolicyEngine {
       },
     };
     if (decidedAt) out.decidedAt = decidedAt;
+    const rules = [...egress.rules, ...ingress.rules];
+    if (rules.length > 0) out.rules = rules;
     for (const e of [q.from, q.to]) {
       if (e.kind === 'pod' && isStandIn(e.pod))
         out.pitfalls.push(m.pitfallStandIn(describeEndpoint(e)));

@@ -13,7 +13,7 @@ import type {
 } from '../../k8s/objects.ts';
 import { inBlock } from './cidr.ts';
 import { describeSelector, selectorMatches, SelectorError } from './selector.ts';
-import type { Endpoint, Protocol } from './types.ts';
+import type { Endpoint, Protocol, RuleMatch } from './types.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -46,6 +46,8 @@ export interface SideVerdict {
   allowedBy: string[];
   nearMisses: NearMiss[];
   unsupported: string[];
+  /** Where in each policy the allowing rules and near misses sit. */
+  rules: RuleMatch[];
 }
 
 export const policyName = (p: { metadata: { namespace?: string; name: string } }) =>
@@ -139,7 +141,13 @@ export function describePorts(ports: NetworkPolicyPort[] | undefined): string {
 
 /** Evaluates every NetworkPolicy of the subject's namespace for one direction. */
 export function evaluateNetpol(q: SideQuery): SideVerdict {
-  const out: SideVerdict = { selecting: [], allowedBy: [], nearMisses: [], unsupported: [] };
+  const out: SideVerdict = {
+    selecting: [],
+    allowedBy: [],
+    nearMisses: [],
+    unsupported: [],
+    rules: [],
+  };
   const ns = q.subject.metadata.namespace ?? 'default';
   for (const np of q.view.networkPolicies(ns)) {
     const name = policyName(np);
@@ -158,9 +166,13 @@ export function evaluateNetpol(q: SideQuery): SideVerdict {
           !rule.ports ||
           rule.ports.length === 0 ||
           rule.ports.some((p) => portMatches(p, q.port, q.protocol, q.receiver));
+        const at = { kind: 'NetworkPolicy', policy: name, direction: q.direction } as const;
         if (peerOk && portOk) {
           if (!out.allowedBy.includes(name)) out.allowedBy.push(name);
+          out.rules.push({ ...at, section: q.direction, index: i, effect: 'allows' });
         } else if (peerOk || (portOk && peers)) {
+          const effect = peerOk ? 'near-port' : 'near-peer';
+          out.rules.push({ ...at, section: q.direction, index: i, effect });
           out.nearMisses.push({
             policy: name,
             rule: i + 1,

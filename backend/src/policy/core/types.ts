@@ -48,6 +48,21 @@ export interface DirectionResult {
   l7Refusal?: { policy: string; allowed: string[] };
 }
 
+/**
+ * One rule of one policy that decided a connection or came closest to allowing it, so a UI can
+ * point at it in the policy's YAML. `index` is 0-based within `section`; `spec` is the entry of
+ * a Cilium policy's `specs` list (absent for `spec`).
+ */
+export interface RuleMatch {
+  kind: 'NetworkPolicy' | 'CiliumNetworkPolicy' | 'CiliumClusterwideNetworkPolicy';
+  policy: string;
+  direction: 'ingress' | 'egress';
+  section: 'ingress' | 'egress' | 'ingressDeny' | 'egressDeny';
+  index: number;
+  spec?: number;
+  effect: 'allows' | 'denies' | 'near-port' | 'near-peer';
+}
+
 export interface Explanation {
   verdict: 'ALLOWED' | 'DENIED';
   egress: Omit<DirectionResult, 'allowed' | 'nearMisses' | 'l7Refusal'>;
@@ -60,6 +75,8 @@ export interface Explanation {
   pitfalls: string[];
   /** Constructs the engine could not evaluate; the verdict does not account for them. */
   unsupported: string[];
+  /** The rules that allowed or denied it, and the near misses (additive; may be absent). */
+  rules?: RuleMatch[];
   /** What was evaluated, after resolving Services and named ports. */
   target: { from: string; to: string; port: number; protocol: Protocol; service?: string };
 }
