@@ -77,6 +77,7 @@ export interface AppOptions {
     maxRowsPerDelta?: number;
     highWaterBytes?: number;
     stalledMs?: number;
+    maxBufferedBytes?: number;
   };
   /** Called for every flow that reaches the pipeline (tests, later stages). */
   onFlow?: (rec: FlowRecord) => void;
@@ -158,6 +159,11 @@ export class App {
       historyEvicted: () => this.store.stats.evicted,
       streamRowsSkipped: () => this.hub.stats.rowsSkipped,
       streamClientsDropped: () => this.hub.stats.clientsDropped,
+      streamBadMessages: () => {
+        const st = this.hub.stats;
+        return st.badMessages + st.oversizedMessages;
+      },
+      streamBufferedBytes: () => this.hub.stats.bufferedBytes,
       lostEvents: () =>
         Object.values(this.client?.stats.lostEvents ?? {}).reduce((a, b) => a + Number(b), 0),
       malformedFlows: () => this.client?.stats.malformed ?? 0,

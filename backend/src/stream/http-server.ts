@@ -69,6 +69,21 @@ export interface HttpServerOptions {
   auth?: Auth;
 }
 
+const BASE_URL = 'http://flowlens.invalid';
+
+/**
+ * The request target as a URL, or undefined when it does not parse. `new URL` throws on targets
+ * such as `http://[`, which Node's HTTP parser lets through; one such request must get a 400,
+ * not take the process down with an uncaught exception in the request or upgrade handler.
+ */
+export function requestUrl(req: http.IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', BASE_URL);
+  } catch {
+    return undefined;
+  }
+}
+
 function send(res: http.ServerResponse, code: number, body: string, type: string): void {
   res.writeHead(code, {
     'content-type': type,
@@ -136,7 +151,8 @@ export class HttpServer {
   }
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://flowlens.invalid');
+    const url = requestUrl(req);
+    if (!url) return sendJson(res, 400, { error: 'request target is not a valid URL' });
     const auth = this.opts.auth;
     if (auth?.enabled && !auth.isOpen(url.pathname)) {
       const login = req.method === 'GET' ? auth.loginRedirect(url) : undefined;
@@ -217,7 +233,13 @@ export class HttpServer {
   }
 
   private serveStatic(pathname: string, res: http.ServerResponse): void {
-    const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return send(res, 400, 'malformed path\n', 'text/plain');
+    }
+    const rel = normalize(decoded).replace(/^([/\\])+/, '');
     let file = join(this.uiDir, rel);
     if (!file.startsWith(this.uiDir + sep) && file !== this.uiDir) {
       return send(res, 404, 'not found\n', 'text/plain');
@@ -235,6 +257,10 @@ export class HttpServer {
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
     });
-    createReadStream(file).pipe(res);
+    // A file that vanishes or cannot be read after the checks above (a rebuild in progress)
+    // ends this response; unhandled, the stream's error would end the process.
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   }
 }

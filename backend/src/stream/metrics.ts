@@ -12,6 +12,10 @@ export interface MetricsSources {
   historyFlows: () => number;
   streamRowsSkipped: () => number;
   streamClientsDropped: () => number;
+  /** Malformed and oversized WebSocket messages from clients. */
+  streamBadMessages?: () => number;
+  /** Bytes queued on all WebSocket client sockets. */
+  streamBufferedBytes?: () => number;
   lostEvents: () => number;
   malformedFlows: () => number;
   historyEvicted: () => number;
@@ -70,6 +74,16 @@ export class Metrics {
       'flowlens_stream_clients_dropped',
       'Clients disconnected as stalled or dead.',
       src.streamClientsDropped,
+    );
+    gauge(
+      'flowlens_stream_bad_messages',
+      'Malformed or oversized WebSocket client messages.',
+      () => src.streamBadMessages?.() ?? 0,
+    );
+    gauge(
+      'flowlens_stream_buffered_bytes',
+      'Bytes queued on WebSocket client sockets.',
+      () => src.streamBufferedBytes?.() ?? 0,
     );
     gauge('flowlens_hubble_lost_events', 'Events Hubble reported lost.', src.lostEvents);
     gauge('flowlens_malformed_flows', 'Flows that could not be decoded.', src.malformedFlows);

@@ -27,6 +27,7 @@ import {
   type SubscribeMessage,
 } from '../shared/protocol.ts';
 import type { FlowStore } from '../store/flow-store.ts';
+import { requestUrl } from './http-server.ts';
 
 export interface StreamHubOptions {
   store: FlowStore;
@@ -48,6 +49,12 @@ export interface StreamHubOptions {
   highWaterBytes?: number;
   /** A client slow for this long is disconnected. */
   stalledMs?: number;
+  /**
+   * Hard cap on what one client may have queued on its socket. Deltas stop at highWaterBytes,
+   * but answers to requests (a snapshot of thousands of rows) do not wait: a client that keeps
+   * asking without reading would otherwise grow server memory until the stall timer fires.
+   */
+  maxBufferedBytes?: number;
   /** History rows in a snapshot when the client does not say. */
   snapshotRows?: number;
   /** How far back the map of a live snapshot reaches. */
@@ -63,12 +70,19 @@ export interface StreamStats {
   messagesSent: number;
   /** Flow rows not sent to some client because it was too slow (sampled away). */
   rowsSkipped: number;
-  /** Clients disconnected for being stalled or not answering pings. */
+  /** Clients disconnected for being stalled, not answering pings, or over maxBufferedBytes. */
   clientsDropped: number;
+  /** Of clientsDropped: those whose queued bytes would have passed maxBufferedBytes. */
+  droppedOverBuffer: number;
   /** Malformed client messages answered with an error. */
   badMessages: number;
+  /** Client messages over the size limit (the connection is closed with 1009). */
+  oversizedMessages: number;
   /** Upgrade requests refused (token, Origin, path). */
   refused: number;
+  /** Bytes queued on all client sockets now, and on the fullest one. */
+  bufferedBytes: number;
+  bufferedBytesMax: number;
 }
 
 /**
@@ -125,20 +139,35 @@ export class StreamHub {
       | 'maxRowsPerDelta'
       | 'highWaterBytes'
       | 'stalledMs'
+      | 'maxBufferedBytes'
       | 'snapshotRows'
       | 'snapshotMapMs'
     >
   >;
-  readonly stats: StreamStats = {
+  private readonly counters: Omit<StreamStats, 'bufferedBytes' | 'bufferedBytesMax'> = {
     clients: 0,
     views: 0,
     connectionsTotal: 0,
     messagesSent: 0,
     rowsSkipped: 0,
     clientsDropped: 0,
+    droppedOverBuffer: 0,
     badMessages: 0,
+    oversizedMessages: 0,
     refused: 0,
   };
+
+  /** Counters, and the socket buffers as they are now. */
+  get stats(): StreamStats {
+    let bufferedBytes = 0;
+    let bufferedBytesMax = 0;
+    for (const c of this.clients) {
+      const b = c.ws.bufferedAmount;
+      bufferedBytes += b;
+      if (b > bufferedBytesMax) bufferedBytesMax = b;
+    }
+    return { ...this.counters, bufferedBytes, bufferedBytesMax };
+  }
 
   constructor(private readonly opts: StreamHubOptions) {
     this.now = opts.now ?? Date.now;
@@ -149,6 +178,7 @@ export class StreamHub {
       maxRowsPerDelta: opts.maxRowsPerDelta ?? 500,
       highWaterBytes: opts.highWaterBytes ?? 1024 * 1024,
       stalledMs: opts.stalledMs ?? 30_000,
+      maxBufferedBytes: opts.maxBufferedBytes ?? 32 * 1024 * 1024,
       snapshotRows: opts.snapshotRows ?? 500,
       snapshotMapMs: opts.snapshotMapMs ?? 5 * 60_000,
     };
@@ -159,13 +189,13 @@ export class StreamHub {
   /** Takes over `upgrade` requests for `path` on the HTTP server. */
   attach(server: http.Server, path = '/ws'): void {
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://flowlens.invalid');
+      const url = requestUrl(req);
       const verdict =
-        url.pathname !== path
+        url?.pathname !== path
           ? { ok: false as const, status: 404, reason: 'no such endpoint' }
           : (this.opts.authorize?.(req) ?? { ok: true as const });
       if (!verdict.ok) {
-        this.stats.refused += 1;
+        this.counters.refused += 1;
         const text =
           verdict.status === 403
             ? 'Forbidden'
@@ -224,12 +254,15 @@ export class StreamHub {
       alive: true,
     };
     this.clients.add(c);
-    this.stats.clients = this.clients.size;
-    this.stats.connectionsTotal += 1;
+    this.counters.clients = this.clients.size;
+    this.counters.connectionsTotal += 1;
     ws.on('pong', () => (c.alive = true));
     ws.on('message', (data, isBinary) => this.onMessage(c, data.toString(), isBinary));
     ws.on('close', () => this.forget(c));
-    ws.on('error', () => ws.terminate());
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.counters.oversizedMessages += 1;
+      ws.terminate();
+    });
     this.send(c, {
       type: 'hello',
       v: PROTOCOL_VERSION,
@@ -241,7 +274,7 @@ export class StreamHub {
   private forget(c: Client): void {
     this.leaveView(c);
     this.clients.delete(c);
-    this.stats.clients = this.clients.size;
+    this.counters.clients = this.clients.size;
   }
 
   private leaveView(c: Client): void {
@@ -249,17 +282,19 @@ export class StreamHub {
     if (!v) return;
     v.clients.delete(c);
     if (v.clients.size === 0) this.views.delete(v.key);
-    this.stats.views = this.views.size;
+    this.counters.views = this.views.size;
     c.view = undefined;
   }
 
   private onMessage(c: Client, text: string, isBinary: boolean): void {
+    // Frames already read when the client was dropped still arrive; they get no answer.
+    if (!this.clients.has(c)) return;
     let msg: ClientMessage;
     try {
       if (isBinary) throw new ProtocolError('binary messages are not part of the protocol');
       msg = parseClientMessage(text);
     } catch (err) {
-      this.stats.badMessages += 1;
+      this.counters.badMessages += 1;
       this.send(c, { type: 'error', message: (err as Error).message });
       return;
     }
@@ -270,7 +305,7 @@ export class StreamHub {
       } else this.explain(c, msg.flowId, msg.lang ?? 'en');
     } catch (err) {
       const known = err instanceof FilterSyntaxError || err instanceof ProtocolError;
-      if (known) this.stats.badMessages += 1;
+      if (known) this.counters.badMessages += 1;
       this.send(c, { type: 'error', message: known ? (err as Error).message : 'internal error' });
     }
   }
@@ -329,7 +364,7 @@ export class StreamHub {
         map.flush(nowMs); // the snapshot carries this state; deltas start from here
         view = { key, filter, grouping, match, map, rows: [], overflow: 0, clients: new Set() };
         this.views.set(key, view);
-        this.stats.views = this.views.size;
+        this.counters.views = this.views.size;
       }
       view.clients.add(c);
       c.view = view;
@@ -390,7 +425,7 @@ export class StreamHub {
       const viewSample =
         v.overflow > 0 ? Math.ceil((v.rows.length + v.overflow) / v.rows.length) : 1;
       for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample);
-      this.stats.rowsSkipped += v.overflow * v.clients.size;
+      this.counters.rowsSkipped += v.overflow * v.clients.size;
       v.rows = [];
       v.overflow = 0;
     }
@@ -413,7 +448,7 @@ export class StreamHub {
         return;
       }
       c.skipped += v.rows.length;
-      this.stats.rowsSkipped += v.rows.length;
+      this.counters.rowsSkipped += v.rows.length;
       if (mapChanged) c.mapStale = true;
       this.raiseSampling(c, nowMs);
       return;
@@ -424,7 +459,7 @@ export class StreamHub {
       rows = [];
       for (const r of v.rows) if (c.sampleCounter++ % c.sampleEvery === 0) rows.push(r);
       c.skipped += v.rows.length - rows.length;
-      this.stats.rowsSkipped += v.rows.length - rows.length;
+      this.counters.rowsSkipped += v.rows.length - rows.length;
     }
     if (rows.length === 0 && !mapChanged && !c.mapStale && c.skipped === 0) {
       this.relaxSampling(c);
@@ -495,7 +530,7 @@ export class StreamHub {
   }
 
   private drop(c: Client): void {
-    this.stats.clientsDropped += 1;
+    this.counters.clientsDropped += 1;
     this.forget(c);
     c.ws.terminate();
   }
@@ -506,7 +541,15 @@ export class StreamHub {
 
   private sendRaw(c: Client, text: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
+    // Checked before queueing, not after: one big snapshot still reaches a client that reads,
+    // and what is queued for anyone stays under maxBufferedBytes plus one message.
+    if (c.ws.bufferedAmount > this.o.maxBufferedBytes) {
+      // Cheaper for everyone than queueing: the client reconnects and resumes from its last row.
+      this.counters.droppedOverBuffer += 1;
+      this.drop(c);
+      return;
+    }
     c.ws.send(text);
-    this.stats.messagesSent += 1;
+    this.counters.messagesSent += 1;
   }
 }
