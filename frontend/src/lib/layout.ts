@@ -1,9 +1,27 @@
-// Map layout: pure and stable. Namespaces are laid out as boxes on a grid, nodes inside their
-// box on a small grid; a node keeps its place once it has one, so new nodes never make the map
-// jump.
+// Map layout: pure, deterministic and stable. Each namespace is a box; d3-force places the nodes
+// inside it. A node keeps its place once it has one (it is pinned with fx/fy and only new nodes
+// move in the simulation), and a box only grows into free space, so new nodes never make the
+// map jump. d3-force draws its jiggle from a fixed-seed generator, so the same input always
+// gives the same picture.
+import {
+  forceCollide,
+  forceLink,
+  forceManyBody,
+  forceSimulation,
+  forceX,
+  forceY,
+  type SimulationNodeDatum,
+} from 'd3-force';
+import { boundsOf, freeRoom, GAP, packBox, union, type Rect } from './map-boxes.ts';
+
 export interface LayoutNode {
   id: string;
   namespace?: string;
+}
+
+export interface LayoutEdge {
+  from: string;
+  to: string;
 }
 
 export interface Point {
@@ -11,88 +29,221 @@ export interface Point {
   y: number;
 }
 
-export interface Box {
+export interface Box extends Rect {
   namespace: string;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
 }
 
-export const CELL = 150;
-const PER_ROW = 3;
-const BOX_COLUMNS = 3;
+export interface MapLayout {
+  positions: Map<string, Point>;
+  /** Sorted by namespace, the outside world last. */
+  boxes: Box[];
+}
 
-/** Positions for every node, keeping `previous` positions of nodes still present. */
+export const OUTSIDE = '(outside)';
+/** Room a node needs: the circle and a label under it. */
+const SPACING = 55;
+/** Box padding around its nodes: sides (half a label), top (the namespace name), bottom. */
+const PAD_X = 70;
+const PAD_TOP = 50;
+const PAD_BOTTOM = 50;
+/** A first layout may spread wide; later boxes wrap to a new row past this width. */
+const ROW_WIDTH = 1400;
+/** Simulation steps for a new namespace, and for new nodes among pinned ones. */
+const TICKS_NEW = 150;
+const TICKS_ADD = 60;
+
+interface SimNode extends SimulationNodeDatum {
+  id: string;
+}
+
+function nsOf(n: LayoutNode): string {
+  return n.namespace ?? OUTSIDE;
+}
+
+function byNamespace(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === OUTSIDE) return 1;
+  if (b === OUTSIDE) return -1;
+  return a < b ? -1 : 1;
+}
+
+/** The box its nodes need: their bounding box plus room for the labels and the title. */
+function needed(points: readonly Point[]): Rect {
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const x = Math.min(...xs) - PAD_X;
+  const y = Math.min(...ys) - PAD_TOP;
+  return { x, y, w: Math.max(...xs) + PAD_X - x, h: Math.max(...ys) + PAD_BOTTOM - y };
+}
+
+/**
+ * Runs d3-force over one namespace's nodes. Pinned nodes stay exactly where they are; fresh
+ * ones start near the nodes they talk to and, when `room` is given, never leave it.
+ */
+function simulate(
+  pinned: ReadonlyMap<string, Point>,
+  fresh: readonly string[],
+  edges: readonly LayoutEdge[],
+  centre: Point,
+  room: Rect | undefined,
+  ticks: number,
+): Map<string, Point> {
+  const nodes: SimNode[] = [];
+  for (const [id, p] of pinned) {
+    const n: SimNode = { id, x: p.x, y: p.y, fx: p.x, fy: p.y };
+    nodes.push(n);
+  }
+  const known = new Set([...pinned.keys(), ...fresh]);
+  const links = edges
+    .filter((e) => e.from !== e.to && known.has(e.from) && known.has(e.to))
+    .map((e) => ({ source: e.from, target: e.to }));
+  const near = new Map<string, Point[]>();
+  for (const e of edges) {
+    const a = pinned.get(e.from);
+    const b = pinned.get(e.to);
+    if (a && !b) near.set(e.to, [...(near.get(e.to) ?? []), a]);
+    if (b && !a) near.set(e.from, [...(near.get(e.from) ?? []), b]);
+  }
+  fresh.forEach((id, i) => {
+    // Start beside the nodes it talks to (or the box's middle), on a sunflower spiral so no two
+    // fresh nodes start on the same spot.
+    const ps = near.get(id);
+    const base = ps
+      ? {
+          x: ps.reduce((s, p) => s + p.x, 0) / ps.length,
+          y: ps.reduce((s, p) => s + p.y, 0) / ps.length,
+        }
+      : centre;
+    const r = SPACING * Math.sqrt(i + 1);
+    const a = i * 2.399963;
+    const n: SimNode = { id, x: base.x + r * Math.cos(a), y: base.y + r * Math.sin(a) };
+    nodes.push(n);
+  });
+  const sim = forceSimulation(nodes)
+    .stop()
+    .force(
+      'link',
+      forceLink<SimNode, { source: string; target: string }>(links)
+        .id((n) => n.id)
+        .distance(SPACING * 2)
+        .strength(0.2),
+    )
+    .force(
+      'charge',
+      forceManyBody()
+        .strength(-180)
+        .distanceMax(SPACING * 8),
+    )
+    .force('collide', forceCollide(SPACING))
+    .force('x', forceX(centre.x).strength(0.06))
+    .force('y', forceY(centre.y).strength(0.06));
+  const clamp = room && {
+    l: room.x + PAD_X,
+    r: room.x + room.w - PAD_X,
+    t: room.y + PAD_TOP,
+    b: room.y + room.h - PAD_BOTTOM,
+  };
+  // The sunflower start is already free of overlaps, so a big namespace needs fewer steps: this
+  // keeps a first layout of a thousand nodes well under a second.
+  const steps = Math.max(20, Math.round(ticks * Math.min(1, 200 / nodes.length)));
+  for (let i = 0; i < steps; i++) {
+    sim.tick();
+    if (!clamp) continue;
+    for (const n of nodes) {
+      if (n.fx != null) continue;
+      n.x = Math.min(clamp.r, Math.max(clamp.l, n.x ?? 0));
+      n.y = Math.min(clamp.b, Math.max(clamp.t, n.y ?? 0));
+    }
+  }
+  const out = new Map<string, Point>();
+  for (const n of nodes) out.set(n.id, { x: Math.round(n.x ?? 0), y: Math.round(n.y ?? 0) });
+  return out;
+}
+
+/**
+ * Positions and namespace boxes for `nodes`. With `previous`, every node it placed keeps its
+ * position and every box keeps its place (growing only into free space); only new nodes and new
+ * namespaces are laid out. Costs one short simulation per namespace that has new nodes, and
+ * nothing but a copy when none are new.
+ */
 export function layout(
   nodes: readonly LayoutNode[],
-  previous: ReadonlyMap<string, Point> = new Map(),
-): { positions: Map<string, Point>; boxes: Box[] } {
-  const groups = new Map<string, LayoutNode[]>();
+  edges: readonly LayoutEdge[] = [],
+  previous?: MapLayout,
+): MapLayout {
+  const groups = new Map<string, string[]>();
   for (const n of nodes) {
-    const g = n.namespace ?? '(outside)';
-    const list = groups.get(g) ?? [];
-    list.push(n);
-    groups.set(g, list);
+    const list = groups.get(nsOf(n)) ?? [];
+    list.push(n.id);
+    groups.set(nsOf(n), list);
   }
-  const names = [...groups.keys()].sort((a, b) =>
-    a === '(outside)' ? 1 : b === '(outside)' ? -1 : a.localeCompare(b),
-  );
+  const nsOfId = new Map(nodes.map((n) => [n.id, nsOf(n)]));
+  const oldBoxes = new Map((previous?.boxes ?? []).map((b) => [b.namespace, b]));
   const positions = new Map<string, Point>();
-  const boxes: Box[] = [];
-  let bx = 0;
-  let by = 0;
-  let rowHeight = 0;
-  names.forEach((ns, i) => {
-    const members = groups.get(ns)!.sort((a, b) => a.id.localeCompare(b.id));
-    const cols = Math.min(PER_ROW, members.length);
-    const rows = Math.ceil(members.length / PER_ROW);
-    const w = cols * CELL + 40;
-    const h = rows * CELL + 50;
-    if (i > 0 && i % BOX_COLUMNS === 0) {
-      bx = 0;
-      by += rowHeight + 40;
-      rowHeight = 0;
+  const boxes = new Map<string, Rect>();
+  const names = [...groups.keys()].sort(byNamespace);
+  const fresh: string[] = [];
+
+  // Namespaces already on the map first: their boxes are fixed obstacles for everything else.
+  for (const ns of names) {
+    const old = oldBoxes.get(ns);
+    if (!old) {
+      fresh.push(ns);
+      continue;
     }
-    boxes.push({ namespace: ns, x: bx, y: by, w, h });
-    const taken = new Set<string>();
-    for (const m of members) {
-      const p = previous.get(m.id);
-      if (p) {
-        positions.set(m.id, p);
-        taken.add(`${Math.round(p.x)},${Math.round(p.y)}`);
-      }
+    const ids = groups.get(ns)!.sort();
+    const pinned = new Map<string, Point>();
+    for (const id of ids) {
+      const p = previous?.positions.get(id);
+      if (p) pinned.set(id, p);
     }
-    let slot = 0;
-    for (const m of members) {
-      if (positions.has(m.id)) continue;
-      let p: Point;
-      do {
-        p = {
-          x: bx + 20 + (slot % PER_ROW) * CELL + CELL / 2,
-          y: by + 40 + Math.floor(slot / PER_ROW) * CELL + CELL / 2,
-        };
-        slot += 1;
-      } while (taken.has(`${Math.round(p.x)},${Math.round(p.y)}`));
-      taken.add(`${Math.round(p.x)},${Math.round(p.y)}`);
-      positions.set(m.id, p);
+    const added = ids.filter((id) => !pinned.has(id));
+    let placed = pinned;
+    if (added.length > 0) {
+      // Boxes that already grew in this pass count at their new size, so two neighbours never
+      // grow into the same gap.
+      const others = [...oldBoxes.values()]
+        .filter((b) => b.namespace !== ns && groups.has(b.namespace))
+        .map((b) => boxes.get(b.namespace) ?? b);
+      const local = edges.filter((e) => nsOfId.get(e.from) === ns && nsOfId.get(e.to) === ns);
+      const centre = { x: old.x + old.w / 2, y: old.y + old.h / 2 };
+      placed = simulate(pinned, added, local, centre, freeRoom(old, others), TICKS_ADD);
     }
-    bx += w + 40;
-    rowHeight = Math.max(rowHeight, h);
+    for (const [id, p] of placed) positions.set(id, p);
+    // Boxes never shrink while the namespace is on the map: a shrinking box would invite its
+    // neighbours' new nodes into space this namespace may need again.
+    boxes.set(ns, union(old, needed([...placed.values()])));
+  }
+
+  // New namespaces: lay each out on its own, then pack the boxes into rows about as wide as the
+  // whole map is tall, so a first snapshot of many namespaces does not become one long column.
+  const local = fresh.map((ns) => {
+    const ids = groups.get(ns)!.sort();
+    const inside = edges.filter((e) => nsOfId.get(e.from) === ns && nsOfId.get(e.to) === ns);
+    const placed = simulate(new Map(), ids, inside, { x: 0, y: 0 }, undefined, TICKS_NEW);
+    return { ns, placed, want: needed([...placed.values()]) };
   });
-  return { positions, boxes };
+  const area = [...boxes.values(), ...local.map((l) => l.want)].reduce((s, r) => s + r.w * r.h, 0);
+  const rowWidth = Math.max(
+    ROW_WIDTH,
+    Math.sqrt(area) * 1.4,
+    (boundsOf([...boxes.values()])?.w ?? 0) + GAP,
+  );
+  for (const { ns, placed, want } of local) {
+    const spot = packBox(want.w, want.h, [...boxes.values()], rowWidth);
+    const dx = spot.x - want.x;
+    const dy = spot.y - want.y;
+    for (const [id, p] of placed) positions.set(id, { x: p.x + dx, y: p.y + dy });
+    boxes.set(ns, spot);
+  }
+
+  return {
+    positions,
+    boxes: names.map((namespace) => ({ namespace, ...boxes.get(namespace)! })),
+  };
 }
 
-/** Edge style from its counts: dropped red, mixed dashed, width by rate. */
-export function edgeStyle(e: { forwarded: number; dropped: number; rate: number }): {
-  color: string;
-  dashed: boolean;
-  width: number;
-} {
-  const color = e.dropped > 0 ? 'var(--drop)' : 'var(--ok)';
-  return {
-    color,
-    dashed: e.dropped > 0 && e.forwarded > 0,
-    width: Math.min(8, 1.5 + Math.log2(1 + e.rate)),
-  };
+/** Everything drawn: the boxes' extent, for fit-to-view and export. */
+export function layoutBounds(l: MapLayout): Rect {
+  return boundsOf(l.boxes) ?? { x: 0, y: 0, w: 600, h: 300 };
 }

@@ -1,0 +1,185 @@
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { MapEdge, MapNode } from '../../../backend/src/map/service-map.ts';
+import MapView from './MapView.svelte';
+
+const evil = '<img src=x onerror=alert(1)>';
+
+beforeAll(() => {
+  // jsdom has no ResizeObserver, which Svelte's size bindings use; the map then keeps its
+  // default aspect ratio.
+  globalThis.ResizeObserver ??= class {
+    observe(): void {}
+    unobserve(): void {}
+    disconnect(): void {}
+  };
+});
+
+function makeNode(id: string, over: Partial<MapNode> = {}): MapNode {
+  const [ns, name] = id.includes('/') ? id.split('/') : [undefined, id];
+  return {
+    id,
+    kind: ns ? 'workload' : 'world',
+    label: name ?? id,
+    ...(ns ? { namespace: ns } : {}),
+    flows: 1,
+    dropped: 0,
+    lastSeenMs: 0,
+    ...over,
+  };
+}
+
+function makeEdge(from: string, to: string, over: Partial<MapEdge> = {}): MapEdge {
+  return {
+    id: `${from}>${to}`,
+    from,
+    to,
+    port: 80,
+    protocol: 'TCP',
+    forwarded: 1,
+    dropped: 0,
+    dropReasons: {},
+    rate: 1,
+    lastVerdict: 'FORWARDED',
+    lastSeenMs: 0,
+    ...over,
+  };
+}
+
+function mapOf<T extends { id: string }>(items: T[]): Map<string, T> {
+  return new Map(items.map((i) => [i.id, i]));
+}
+
+/** A shop: frontend → api → db, a debug pod dropped at db, a mixed edge to the world. */
+function shop() {
+  const nodes = mapOf([
+    makeNode('shop/frontend'),
+    makeNode('shop/api'),
+    makeNode('data/db', { dropped: 3 }),
+    makeNode('debug/toolbox'),
+    makeNode('world', { label: evil }),
+  ]);
+  const edges = mapOf([
+    makeEdge('shop/frontend', 'shop/api', { port: 8080 }),
+    makeEdge('shop/api', 'data/db', { port: 5432 }),
+    makeEdge('debug/toolbox', 'data/db', {
+      port: 5432,
+      forwarded: 0,
+      dropped: 3,
+      dropReasons: { POLICY_DENIED: 3 },
+    }),
+    makeEdge('shop/api', 'world', { port: 443, forwarded: 2, dropped: 1 }),
+  ]);
+  return { nodes, edges };
+}
+
+const edgeOf = (c: HTMLElement, from: string, to: string) =>
+  [...c.querySelectorAll('[data-testid=edge]')].find((e) =>
+    e.querySelector('title')?.textContent?.startsWith(`${from} → ${to}\n`),
+  )!;
+const viewBox = () => screen.getByTestId('map').getAttribute('viewBox');
+const nodeEl = (c: HTMLElement, id: string) =>
+  c.querySelector<SVGGElement>(`[data-testid=node][data-id="${id}"]`)!;
+
+describe('MapView', () => {
+  it('draws nodes inside namespace boxes and edges, names as text only', () => {
+    const { container } = render(MapView, shop());
+    expect(container.querySelectorAll('[data-testid=node]')).toHaveLength(5);
+    expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(4);
+    const boxes = [...container.querySelectorAll('[data-testid=namespace]')];
+    expect(boxes.map((b) => b.getAttribute('data-namespace'))).toEqual([
+      'data',
+      'debug',
+      'shop',
+      '(outside)',
+    ]);
+    expect(container.textContent).toContain(evil.slice(0, 23));
+    expect(container.querySelector('img')).toBeNull();
+  });
+
+  it('draws a dropped edge red and a mixed edge dashed, with port and counts on hover', () => {
+    const { container } = render(MapView, shop());
+    const dropped = edgeOf(container, 'debug/toolbox', 'data/db');
+    expect(dropped.getAttribute('data-dropped')).toBe('true');
+    expect(dropped.getAttribute('class')).toContain('dropped');
+    expect(dropped.getAttribute('marker-end')).toMatch(/arrow-drop/);
+    expect(dropped.getAttribute('stroke-dasharray')).toBeNull();
+    expect(dropped.querySelector('title')?.textContent).toContain('TCP/5432');
+    expect(dropped.querySelector('title')?.textContent).toContain('POLICY_DENIED 3');
+    const mixed = edgeOf(container, 'shop/api', 'world');
+    expect(mixed.getAttribute('class')).toContain('mixed');
+    expect(mixed.getAttribute('stroke-dasharray')).toBeTruthy();
+    const ok = edgeOf(container, 'shop/frontend', 'shop/api');
+    expect(ok.getAttribute('data-dropped')).toBe('false');
+    expect(ok.getAttribute('class')).toContain('forwarded');
+  });
+
+  it('search highlights the matching nodes, dims the rest and moves the view to them', async () => {
+    const { container } = render(MapView, shop());
+    const before = viewBox();
+    await fireEvent.input(screen.getByTestId('map-search'), { target: { value: 'toolbox' } });
+    expect(nodeEl(container, 'debug/toolbox').getAttribute('class')).toContain('match');
+    expect(nodeEl(container, 'shop/api').getAttribute('class')).toContain('dim');
+    expect(screen.getByTestId('map-matches').textContent).toBe('1 match');
+    expect(viewBox()).not.toBe(before);
+    await fireEvent.keyDown(screen.getByTestId('map-search'), { key: 'Escape' });
+    expect(container.querySelectorAll('.match')).toHaveLength(0);
+  });
+
+  it('focus on a node shows only it and its neighbours; Escape shows everything again', async () => {
+    const { container } = render(MapView, shop());
+    await fireEvent.click(nodeEl(container, 'shop/frontend'));
+    const shown = [...container.querySelectorAll('[data-testid=node]')].map((n) =>
+      n.getAttribute('data-id'),
+    );
+    expect(shown.sort()).toEqual(['shop/api', 'shop/frontend']);
+    expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(1);
+    expect(nodeEl(container, 'shop/frontend').getAttribute('aria-pressed')).toBe('true');
+    await fireEvent.keyDown(nodeEl(container, 'shop/frontend'), { key: 'Escape' });
+    expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(4);
+  });
+
+  it('is driven from the keyboard: Enter focuses a node, +/- zoom, 0 fits', async () => {
+    const { container } = render(MapView, shop());
+    const fitted = viewBox();
+    const db = nodeEl(container, 'data/db');
+    expect(db.getAttribute('tabindex')).toBe('0');
+    await fireEvent.keyDown(db, { key: 'Enter' });
+    expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(2);
+    await fireEvent.keyDown(db, { key: '+' });
+    const zoomed = viewBox()!.split(' ').map(Number);
+    expect(zoomed[2]).toBeLessThan(fitted!.split(' ').map(Number)[2]!);
+    await fireEvent.keyDown(db, { key: '-' });
+    await fireEvent.keyDown(db, { key: '-' });
+    expect(viewBox()!.split(' ').map(Number)[2]).toBeGreaterThan(zoomed[2]!);
+    await fireEvent.keyDown(db, { key: '0' });
+    expect(viewBox()).toBe(fitted);
+    await fireEvent.click(screen.getByTestId('zoom-in'));
+    expect(viewBox()).not.toBe(fitted);
+    await fireEvent.click(screen.getByTestId('fit'));
+    expect(viewBox()).toBe(fitted);
+  });
+
+  it('keeps nodes where they were when new nodes arrive', async () => {
+    const { nodes, edges } = shop();
+    const { container, rerender } = render(MapView, { nodes, edges });
+    const where = () =>
+      new Map(
+        [...container.querySelectorAll('[data-testid=node]')].map((n) => [
+          n.getAttribute('data-id'),
+          n.getAttribute('transform'),
+        ]),
+      );
+    const before = where();
+    const more = new Map(nodes);
+    for (const id of ['shop/cart', 'shop/search', 'data/cache', 'ops/prometheus']) {
+      more.set(id, makeNode(id));
+    }
+    const moreEdges = new Map(edges);
+    moreEdges.set('x', { ...makeEdge('shop/api', 'shop/cart'), id: 'x' });
+    await rerender({ nodes: more, edges: moreEdges });
+    const after = where();
+    expect(after.size).toBe(9);
+    for (const [id, t] of before) expect(after.get(id), id ?? '').toBe(t);
+  });
+});
