@@ -1,5 +1,5 @@
-import { render, screen } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
 import { groupDrops, type Explanation } from '../lib/dashboard.svelte.ts';
 import { TEXT } from '../lib/i18n.ts';
@@ -78,4 +78,94 @@ describe('DropsPanel', () => {
     });
     expect(onExplain).toHaveBeenCalledWith('y');
   });
+
+  it("opens an involved policy's YAML with the deciding rule highlighted", async () => {
+    const yaml = [
+      'apiVersion: networking.k8s.io/v1',
+      'kind: NetworkPolicy',
+      'metadata:',
+      `  name: db-from-${evil}`,
+      'spec:',
+      '  podSelector: {}',
+      '  ingress:',
+      '    - from: [{podSelector: {matchLabels: {app: api}}}]',
+      '      ports: [{port: 5432}]',
+      '',
+    ].join('\n');
+    const policy = {
+      kind: 'NetworkPolicy',
+      namespace: 'data',
+      name: `db-from-${evil}`,
+      yaml,
+      rules: [
+        { section: 'selector', index: 0, startLine: 6, endLine: 6 },
+        { section: 'ingress', index: 0, startLine: 8, endLine: 9 },
+      ],
+    };
+    const fetch = vi.fn(async () => ({ ok: true, status: 200, json: async () => policy }));
+    vi.stubGlobal('fetch', fetch);
+    const e: Explanation = {
+      ...explanation,
+      ingress: { ...explanation.ingress, policies: ['data/db-from-api'] },
+      rules: [
+        {
+          kind: 'NetworkPolicy',
+          policy: 'data/db-from-api',
+          direction: 'ingress',
+          section: 'ingress',
+          index: 0,
+          effect: 'near-peer',
+        },
+      ],
+    };
+    const { container } = render(DropsPanel, {
+      groups: groupDrops([drop('p', e)]),
+      explanations: new Map(),
+      t: TEXT.en,
+      lang: 'en',
+      onExplain: () => {},
+    });
+    await fireEvent.click(screen.getByTestId('policy-ref'));
+    expect(fetch).toHaveBeenCalledWith('/api/policy?name=data%2Fdb-from-api&kind=NetworkPolicy');
+    await waitFor(() => screen.getByTestId('policy-yaml'));
+    const hit = screen.getAllByTestId('rule-line').map((l) => l.textContent);
+    expect(hit).toHaveLength(2);
+    expect(hit[0]).toContain('- from:');
+    expect(hit[1]).toContain('5432');
+    expect(screen.getByText(/ingress rule 1: came closest/)).toBeTruthy();
+    expect(screen.getByTestId('policy-yaml').textContent).toContain(`name: db-from-${evil}`);
+    expect(container.querySelector('img')).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(screen.queryByTestId('policy-view')).toBeNull();
+  });
+
+  it('copies the fix, by the clipboard API or the fallback when there is none', async () => {
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    render(DropsPanel, {
+      groups: groupDrops([drop('c', explanation)]),
+      explanations: new Map(),
+      t: TEXT.en,
+      lang: 'en',
+      onExplain: () => {},
+    });
+    await fireEvent.click(screen.getByTestId('copy-fix'));
+    expect(writeText).toHaveBeenCalledWith('kind: NetworkPolicy\n');
+    await waitFor(() => expect(screen.getByTestId('copy-fix').textContent).toContain('Copied'));
+
+    Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+    const exec = vi.fn(() => true);
+    Object.defineProperty(document, 'execCommand', { value: exec, configurable: true });
+    render(DropsPanel, {
+      groups: groupDrops([drop('d', explanation)]),
+      explanations: new Map(),
+      t: TEXT.en,
+      lang: 'en',
+      onExplain: () => {},
+    });
+    await fireEvent.click(screen.getAllByTestId('copy-fix')[1]!);
+    await waitFor(() => expect(exec).toHaveBeenCalledWith('copy'));
+  });
 });
+
+afterEach(() => vi.unstubAllGlobals());

@@ -82,14 +82,15 @@ export class Connection {
       this.subscribe(resume);
     };
     ws.onmessage = (ev: MessageEvent<string>) => this.handle(JSON.parse(ev.data) as ServerMessage);
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (this.closed) return;
       const delay = Math.min(30_000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
       this.attempt += 1;
       this.board.stream = {
         state: 'retrying',
         retryAt: Date.now() + delay,
-        reason: 'connection closed',
+        // 1006 is a closed socket with no close frame: the server went away or the network.
+        reason: ev.reason || (ev.code === 1006 ? 'connection lost' : `closed (${ev.code})`),
       };
       this.timer = setTimeout(() => this.open(true), delay);
     };
@@ -116,14 +117,13 @@ export class Connection {
         b.sampleEvery = m.sampleEvery ?? 1;
         break;
       case 'status':
-        b.status = m.status as Record<string, unknown>;
+        b.setStatus(m.status as Record<string, unknown>);
         break;
       case 'explanation':
         b.explained(`${this.view.lang}|${m.flowId}`, m.explanation as Explanation);
         break;
       case 'notice':
-        if (m.sampleEvery) b.sampleEvery = m.sampleEvery;
-        if (m.code === 'sampling-ended') b.sampleEvery = 1;
+        b.noticed(m);
         break;
       case 'error':
         this.onError(m.message);

@@ -45,4 +45,16 @@ describe('Dashboard', () => {
     b.delta([], { nodes: none, edges: none }, { nodes: [node('new')], edges: [] });
     expect([...b.nodes.keys()]).toEqual(['new']);
   });
+
+  it('keeps when the status came, and the notice that still applies', () => {
+    const b = new Dashboard();
+    b.setStatus({ mode: 'demo' }, 1234);
+    expect(b.statusAt).toBe(1234);
+    b.noticed({ type: 'notice', level: 'warn', code: 'sampling', message: 'm', sampleEvery: 3 }, 5);
+    expect(b.sampleEvery).toBe(3);
+    expect(b.notice).toMatchObject({ code: 'sampling', at: 5 });
+    b.noticed({ type: 'notice', level: 'info', code: 'sampling-ended', message: 'm' });
+    expect(b.sampleEvery).toBe(1);
+    expect(b.notice).toBeUndefined();
+  });
 });

@@ -7,7 +7,14 @@ import type {
   MapNode,
   MapSnapshot,
 } from '../../../backend/src/map/service-map.ts';
-import { mapDeltaSize, type StreamFlow } from '../../../backend/src/shared/protocol.ts';
+import type { RuleMatch } from '../../../backend/src/policy/core/types.ts';
+import {
+  mapDeltaSize,
+  type NoticeMessage,
+  type StreamFlow,
+} from '../../../backend/src/shared/protocol.ts';
+
+export type { RuleMatch };
 
 /** Rows kept in the browser; the table draws only those in view. */
 const MAX_ROWS = 100_000;
@@ -21,6 +28,9 @@ export interface Explanation {
   egress: { isolated: boolean; policies: string[]; allowedBy: string[]; deniedBy: string[] };
   ingress: { isolated: boolean; policies: string[]; allowedBy: string[]; deniedBy: string[] };
   pitfalls?: string[];
+  decidedAt?: 'egress' | 'ingress' | 'l7';
+  /** The rules that decided it or came closest, to highlight in the policy's YAML. */
+  rules?: RuleMatch[];
 }
 
 export interface DropGroup {
@@ -67,6 +77,10 @@ export function groupDrops(flows: readonly EnrichedFlow[]): DropGroup[] {
 
 export class Dashboard {
   status = $state<Record<string, unknown> | undefined>();
+  /** When `status` arrived (ms): its `retryInMs` figures count from here. */
+  statusAt = $state(0);
+  /** The latest notice from the server that still applies (sampling, a gap in history). */
+  notice = $state<(NoticeMessage & { at: number }) | undefined>();
   stream = $state<StreamState>({ state: 'connecting' });
   /** Appended in place (copying 100k rows per delta would not keep up); `rowsVersion` says when. */
   rows: EnrichedFlow[] = [];
@@ -116,6 +130,21 @@ export class Dashboard {
     for (const id of map.edges.removed) edges.delete(id);
     this.nodes = nodes;
     this.edges = edges;
+  }
+
+  setStatus(status: Record<string, unknown>, now = Date.now()): void {
+    this.status = status;
+    this.statusAt = now;
+  }
+
+  noticed(m: NoticeMessage, now = Date.now()): void {
+    if (m.sampleEvery) this.sampleEvery = m.sampleEvery;
+    if (m.code === 'sampling-ended') {
+      this.sampleEvery = 1;
+      this.notice = undefined;
+      return;
+    }
+    this.notice = { ...m, at: now };
   }
 
   explained(flowId: string, e: Explanation): void {

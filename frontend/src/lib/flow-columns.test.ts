@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
+import { cellText, COLUMNS, nextSort, viewRows } from './flow-columns.ts';
+
+function flow(i: number, over: Partial<EnrichedFlow> = {}): EnrichedFlow {
+  return {
+    id: `f${i}`,
+    time: `2026-11-22T10:00:0${i}.000000000Z`,
+    timeNs: String(1_000_000_000 + i),
+    node: 'kind-worker',
+    verdict: 'FORWARDED',
+    protocol: 'TCP',
+    source: {
+      ip: `10.0.0.${i}`,
+      kind: 'pod',
+      namespace: 'web',
+      pod: `frontend-${i}`,
+      workload: { kind: 'Deployment', name: 'frontend' },
+      labels: [],
+    },
+    destination: {
+      ip: '10.0.1.1',
+      port: 8080 + i,
+      kind: 'pod',
+      namespace: 'api',
+      pod: 'backend-0',
+      service: 'api/backend',
+      labels: [],
+    },
+    policy: {
+      allowedBy: [{ kind: 'NetworkPolicy', namespace: 'api', name: 'allow' }],
+      deniedBy: [],
+    },
+    ...over,
+  };
+}
+
+describe('flow table columns', () => {
+  it("shows Hubble's columns plus service, workload, policy and L7 as text", () => {
+    const f = flow(1, {
+      type: 'L7',
+      direction: 'INGRESS',
+      l7: {
+        type: 'REQUEST',
+        http: { method: 'GET', url: 'http://x/<b>', path: '/<b>', code: 200 },
+      },
+    });
+    const row = Object.fromEntries(COLUMNS.map((c) => [c, cellText(f, c)]));
+    expect(row).toMatchObject({
+      time: '10:00:01.000',
+      source: 'web/frontend-1',
+      destination: 'api/backend-0',
+      port: 'TCP/8081',
+      type: 'L7 INGRESS',
+      verdict: 'FORWARDED',
+      service: 'api/backend',
+      workload: 'Deployment/frontend → ·',
+      policy: '+api/allow',
+      l7: 'GET http://x/<b> 200',
+      node: 'kind-worker',
+    });
+  });
+
+  it('names the isolating policies of a drop the dataplane did not attribute', () => {
+    const f = flow(2, {
+      verdict: 'DROPPED',
+      dropReason: 'POLICY_DENIED',
+      policy: {
+        allowedBy: [],
+        deniedBy: [],
+        explanation: { ingress: { policies: ['api/default-deny'] }, egress: { policies: [] } },
+      },
+    });
+    expect(cellText(f, 'policy')).toBe('-api/default-deny');
+    expect(cellText(f, 'verdict')).toBe('DROPPED (POLICY_DENIED)');
+  });
+
+  it('cycles a header through ascending, descending and unsorted', () => {
+    const a = nextSort(undefined, 'port');
+    expect(a).toEqual({ column: 'port', dir: 'ascending' });
+    const d = nextSort(a, 'port');
+    expect(d).toEqual({ column: 'port', dir: 'descending' });
+    expect(nextSort(d, 'port')).toBeUndefined();
+    expect(nextSort(d, 'time')).toEqual({ column: 'time', dir: 'ascending' });
+  });
+
+  it('filters by column substring and sorts, newest first by default', () => {
+    const rows = [
+      flow(1),
+      flow(2, { verdict: 'DROPPED' }),
+      flow(3),
+      flow(4, { verdict: 'DROPPED' }),
+    ];
+    expect(viewRows(rows, {}, undefined).map((f) => f.id)).toEqual(['f4', 'f3', 'f2', 'f1']);
+    expect(viewRows(rows, { verdict: 'drop' }, undefined).map((f) => f.id)).toEqual(['f4', 'f2']);
+    expect(viewRows(rows, { verdict: ' ', source: '-3' }, undefined).map((f) => f.id)).toEqual([
+      'f3',
+    ]);
+    const byPort = viewRows(rows, {}, { column: 'port', dir: 'ascending' });
+    expect(byPort.map((f) => f.id)).toEqual(['f1', 'f2', 'f3', 'f4']);
+    const byVerdict = viewRows(rows, {}, { column: 'verdict', dir: 'ascending' });
+    // Ties keep newest first.
+    expect(byVerdict.map((f) => f.id)).toEqual(['f4', 'f2', 'f3', 'f1']);
+    const byTime = viewRows(rows, {}, { column: 'time', dir: 'descending' });
+    expect(byTime.map((f) => f.id)).toEqual(['f4', 'f3', 'f2', 'f1']);
+  });
+});
