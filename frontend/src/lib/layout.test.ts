@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  halfWidth,
   layout,
   layoutBounds,
   OUTSIDE,
@@ -27,8 +28,8 @@ function expectBoxesHoldTheirNodes(l: MapLayout, nodes: readonly LayoutNode[]): 
     const p = l.positions.get(n.id)!;
     expect(p, n.id).toBeDefined();
     // The circle and its label are inside, not just the centre.
-    expect(p.x - 18, n.id).toBeGreaterThanOrEqual(box.x);
-    expect(p.x + 18, n.id).toBeLessThanOrEqual(box.x + box.w);
+    expect(p.x - halfWidth(n.label), n.id).toBeGreaterThanOrEqual(box.x - 1);
+    expect(p.x + halfWidth(n.label), n.id).toBeLessThanOrEqual(box.x + box.w + 1);
     expect(p.y - 18, n.id).toBeGreaterThanOrEqual(box.y + 20);
     expect(p.y + 34, n.id).toBeLessThanOrEqual(box.y + box.h);
   }
@@ -55,7 +56,10 @@ function expectNodesApart(l: MapLayout, min: number): void {
 
 describe('layout', () => {
   it('draws one box per namespace, the outside world last, holding its nodes', () => {
-    const nodes = [...podsIn({ web: 3, data: 2, api: 4 }), { id: 'world' }];
+    const nodes = [
+      ...podsIn({ web: 3, data: 2, api: 4 }),
+      { id: 'world', label: 'a-rather-long-world-name.example.com' },
+    ];
     const l = layout(nodes, chain(nodes));
     expect(l.boxes.map((b) => b.namespace)).toEqual(['api', 'data', 'web', OUTSIDE]);
     expectBoxesHoldTheirNodes(l, nodes);

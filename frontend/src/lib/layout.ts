@@ -17,6 +17,8 @@ import { boundsOf, freeRoom, GAP, packBox, union, type Rect } from './map-boxes.
 export interface LayoutNode {
   id: string;
   namespace?: string;
+  /** The text drawn under the node: its box must be wide enough for it. */
+  label?: string;
 }
 
 export interface LayoutEdge {
@@ -42,12 +44,11 @@ export interface MapLayout {
 export const OUTSIDE = '(outside)';
 /** Room a node needs: the circle and a label under it. */
 const SPACING = 55;
-/** Box padding around its nodes: sides (half a label), top (the namespace name), bottom. */
-const PAD_X = 70;
+/** Box padding around its nodes: top (the namespace name), bottom (a label). */
 const PAD_TOP = 50;
 const PAD_BOTTOM = 50;
-/** A first layout may spread wide; later boxes wrap to a new row past this width. */
-const ROW_WIDTH = 1400;
+/** Narrowest row of boxes; rows are otherwise sized for a map about twice as wide as tall. */
+const ROW_WIDTH = 700;
 /** Simulation steps for a new namespace, and for new nodes among pinned ones. */
 const TICKS_NEW = 150;
 const TICKS_ADD = 60;
@@ -67,13 +68,74 @@ function byNamespace(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+/** Half the width a node takes: its label (as cut for the drawing) or the circle's margin. */
+export function halfWidth(label: string | undefined): number {
+  // Sized for the presenter's larger type, so switching modes never needs a new layout.
+  return Math.round(Math.max(40, Math.min(24, label?.length ?? 12) * 4.4 + 12));
+}
+
+/** Width of a box's title (the namespace name), at the presenter's size. */
+function titleWidth(namespace: string): number {
+  return Math.round(namespace.length * 10 + 30);
+}
+
+type HalfOf = (id: string) => number;
+
 /** The box its nodes need: their bounding box plus room for the labels and the title. */
-function needed(points: readonly Point[]): Rect {
-  const xs = points.map((p) => p.x);
-  const ys = points.map((p) => p.y);
-  const x = Math.min(...xs) - PAD_X;
-  const y = Math.min(...ys) - PAD_TOP;
-  return { x, y, w: Math.max(...xs) + PAD_X - x, h: Math.max(...ys) + PAD_BOTTOM - y };
+function needed(placed: ReadonlyMap<string, Point>, half: HalfOf): Rect {
+  let l = Infinity;
+  let r = -Infinity;
+  let t = Infinity;
+  let b = -Infinity;
+  for (const [id, p] of placed) {
+    l = Math.min(l, p.x - half(id));
+    r = Math.max(r, p.x + half(id));
+    t = Math.min(t, p.y - PAD_TOP);
+    b = Math.max(b, p.y + PAD_BOTTOM);
+  }
+  return { x: l, y: t, w: r - l, h: b - t };
+}
+
+/**
+ * The order new namespaces are packed in: the busiest first, then always the one with the most
+ * edges to those already placed, so namespaces that talk sit side by side. Ties go by name, and
+ * the outside world comes last.
+ */
+function packOrder(
+  fresh: readonly string[],
+  placed: readonly string[],
+  edges: readonly LayoutEdge[],
+  nsOfId: ReadonlyMap<string, string>,
+): string[] {
+  const weight = new Map<string, number>();
+  const key = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+  const total = new Map<string, number>();
+  for (const e of edges) {
+    const a = nsOfId.get(e.from);
+    const b = nsOfId.get(e.to);
+    if (!a || !b || a === b) continue;
+    weight.set(key(a, b), (weight.get(key(a, b)) ?? 0) + 1);
+    total.set(a, (total.get(a) ?? 0) + 1);
+    total.set(b, (total.get(b) ?? 0) + 1);
+  }
+  const done = [...placed];
+  const left = fresh.filter((ns) => ns !== OUTSIDE);
+  const out: string[] = [];
+  while (left.length > 0) {
+    const score = (ns: string) =>
+      done.length === 0
+        ? (total.get(ns) ?? 0)
+        : done.reduce((s, d) => s + (weight.get(key(ns, d)) ?? 0), 0);
+    let best = 0;
+    for (let i = 1; i < left.length; i++) {
+      const d = score(left[i]!) - score(left[best]!);
+      if (d > 0 || (d === 0 && left[i]! < left[best]!)) best = i;
+    }
+    const [ns] = left.splice(best, 1);
+    out.push(ns!);
+    done.push(ns!);
+  }
+  return fresh.includes(OUTSIDE) ? [...out, OUTSIDE] : out;
 }
 
 /**
@@ -87,6 +149,7 @@ function simulate(
   centre: Point,
   room: Rect | undefined,
   ticks: number,
+  half: HalfOf,
 ): Map<string, Point> {
   const nodes: SimNode[] = [];
   for (const [id, p] of pinned) {
@@ -134,29 +197,30 @@ function simulate(
         .strength(-180)
         .distanceMax(SPACING * 8),
     )
-    .force('collide', forceCollide(SPACING))
+    .force(
+      'collide',
+      forceCollide<SimNode>((n) => Math.max(SPACING, half(n.id))),
+    )
     .force('x', forceX(centre.x).strength(0.06))
     .force('y', forceY(centre.y).strength(0.06));
-  const clamp = room && {
-    l: room.x + PAD_X,
-    r: room.x + room.w - PAD_X,
-    t: room.y + PAD_TOP,
-    b: room.y + room.h - PAD_BOTTOM,
-  };
   // The sunflower start is already free of overlaps, so a big namespace needs fewer steps: this
   // keeps a first layout of a thousand nodes well under a second.
   const steps = Math.max(20, Math.round(ticks * Math.min(1, 200 / nodes.length)));
   for (let i = 0; i < steps; i++) {
     sim.tick();
-    if (!clamp) continue;
+    if (!room) continue;
     for (const n of nodes) {
       if (n.fx != null) continue;
-      n.x = Math.min(clamp.r, Math.max(clamp.l, n.x ?? 0));
-      n.y = Math.min(clamp.b, Math.max(clamp.t, n.y ?? 0));
+      const h = half(n.id);
+      n.x = Math.min(room.x + room.w - h, Math.max(room.x + h, n.x ?? 0));
+      n.y = Math.min(room.y + room.h - PAD_BOTTOM, Math.max(room.y + PAD_TOP, n.y ?? 0));
     }
   }
   const out = new Map<string, Point>();
-  for (const n of nodes) out.set(n.id, { x: Math.round(n.x ?? 0), y: Math.round(n.y ?? 0) });
+  for (const n of nodes) {
+    // Pinned nodes go back exactly as they came: rounding them would move them.
+    out.set(n.id, pinned.get(n.id) ?? { x: Math.round(n.x ?? 0), y: Math.round(n.y ?? 0) });
+  }
   return out;
 }
 
@@ -178,6 +242,8 @@ export function layout(
     groups.set(nsOf(n), list);
   }
   const nsOfId = new Map(nodes.map((n) => [n.id, nsOf(n)]));
+  const halves = new Map(nodes.map((n) => [n.id, halfWidth(n.label)]));
+  const half: HalfOf = (id) => halves.get(id) ?? halfWidth(undefined);
   const oldBoxes = new Map((previous?.boxes ?? []).map((b) => [b.namespace, b]));
   const positions = new Map<string, Point>();
   const boxes = new Map<string, Rect>();
@@ -207,32 +273,34 @@ export function layout(
         .map((b) => boxes.get(b.namespace) ?? b);
       const local = edges.filter((e) => nsOfId.get(e.from) === ns && nsOfId.get(e.to) === ns);
       const centre = { x: old.x + old.w / 2, y: old.y + old.h / 2 };
-      placed = simulate(pinned, added, local, centre, freeRoom(old, others), TICKS_ADD);
+      placed = simulate(pinned, added, local, centre, freeRoom(old, others), TICKS_ADD, half);
     }
     for (const [id, p] of placed) positions.set(id, p);
     // Boxes never shrink while the namespace is on the map: a shrinking box would invite its
     // neighbours' new nodes into space this namespace may need again.
-    boxes.set(ns, union(old, needed([...placed.values()])));
+    boxes.set(ns, union(old, needed(placed, half)));
   }
 
   // New namespaces: lay each out on its own, then pack the boxes into rows about as wide as the
   // whole map is tall, so a first snapshot of many namespaces does not become one long column.
-  const local = fresh.map((ns) => {
+  const order = packOrder(fresh, [...boxes.keys()], edges, nsOfId);
+  const local = order.map((ns) => {
     const ids = groups.get(ns)!.sort();
     const inside = edges.filter((e) => nsOfId.get(e.from) === ns && nsOfId.get(e.to) === ns);
-    const placed = simulate(new Map(), ids, inside, { x: 0, y: 0 }, undefined, TICKS_NEW);
-    return { ns, placed, want: needed([...placed.values()]) };
+    const placed = simulate(new Map(), ids, inside, { x: 0, y: 0 }, undefined, TICKS_NEW, half);
+    const want = needed(placed, half);
+    return { ns, placed, want: { ...want, w: Math.max(want.w, titleWidth(ns)) } };
   });
   const area = [...boxes.values(), ...local.map((l) => l.want)].reduce((s, r) => s + r.w * r.h, 0);
   const rowWidth = Math.max(
     ROW_WIDTH,
-    Math.sqrt(area) * 1.4,
+    Math.sqrt(area * 2) * 1.3,
     (boundsOf([...boxes.values()])?.w ?? 0) + GAP,
   );
   for (const { ns, placed, want } of local) {
     const spot = packBox(want.w, want.h, [...boxes.values()], rowWidth);
-    const dx = spot.x - want.x;
-    const dy = spot.y - want.y;
+    const dx = Math.round(spot.x - want.x);
+    const dy = Math.round(spot.y - want.y);
     for (const [id, p] of placed) positions.set(id, { x: p.x + dx, y: p.y + dy });
     boxes.set(ns, spot);
   }
