@@ -1,5 +1,7 @@
 // `npm run bench`: runs every bench/*.bench.ts (or the ones named) and prints their figures.
 // Benchmarks print numbers; they assert nothing, so a slow machine never fails a build.
+// `--quick` shortens every bench (FLOWLENS_BENCH_QUICK=1) for a smoke run; its figures are not
+// written to bench/results.json. Each bench runs with a deadline, so none can hang the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'bench');
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const wanted = args.filter((a) => a !== '--quick');
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
@@ -21,16 +25,22 @@ const results = {
 };
 for (const f of files) {
   console.log(`\n== ${f}`);
+  const soakSeconds = Number(process.env.FLOWLENS_BENCH_SOAK_SECONDS ?? (quick ? 60 : 600));
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, f)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
+    env: { ...process.env, ...(quick ? { FLOWLENS_BENCH_QUICK: '1' } : {}) },
+    // The soak runs as long as it was told; everything else finishes in a few minutes.
+    timeout: (f.startsWith('soak') ? soakSeconds + 300 : 600) * 1000,
+    maxBuffer: 16 * 1024 * 1024,
   });
+  if (r.error) console.log(`${f}: ${r.error.message}`);
   process.stdout.write(r.stdout ?? '');
   // Each figure is a line "name   value": kept as printed, beside the machine it came from.
   results.benches[f.replace(/\.bench\.ts$/, '')] = (r.stdout ?? '').split('\n').filter(Boolean);
   if (r.status !== 0) failed += 1;
 }
-if (wanted.length === 0)
+if (wanted.length === 0 && !quick)
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 process.exit(failed ? 1 : 0);
