@@ -1,0 +1,202 @@
+// GetFlowsResponse bytes → Hubble's JSON form in one pass. The general path (protobufjs decode,
+// then toObject, then wire.ts) builds every message twice and converts timestamps through Long,
+// strings and bigint; at Relay rates that was most of the client's time. This reads the wire
+// format straight into the shape wire.ts would have produced: proto field names, enum names
+// (unknown numbers stay numbers), 64-bit integers as strings, Timestamp as RFC3339 text,
+// wrappers unwrapped, unknown fields skipped.
+//
+// It must stay indistinguishable from the general path, down to key order (exports print keys
+// as they sit in the object) and to which corrupt frames fail: primitives are read with
+// protobufjs' own Reader, sub-messages are bounded and must end exactly where their length says,
+// as protobufjs' generated decoders do. flow-decoder.test.ts compares both paths frame by frame.
+import protobufjs from 'protobufjs';
+import type { Reader } from 'protobufjs';
+import { Buffer } from 'node:buffer';
+import type { FlowsResponse } from './types.ts';
+import { formatTimeNs } from './time.ts';
+import { Kind, RESPONSE } from './flow-schema.ts';
+import type { Field, MessageType } from './flow-schema.ts';
+
+type Obj = Record<string, unknown>;
+
+const NS_PER_S = 1_000_000_000n;
+// The seconds RFC3339 can write (years 0000 to 9999); a flow time outside them used to become
+// text that the flow validation then rejected, so such a flow is rejected here.
+const MIN_SECONDS = -62_167_219_200n;
+const MAX_SECONDS = 253_402_300_799n;
+
+/** One decoded frame: the response, and the flow's time in nanoseconds when it had one. */
+export interface DecodedFrame {
+  res: FlowsResponse;
+  timeNs: bigint | undefined;
+}
+
+export class FrameDecodeError extends Error {
+  override readonly name = 'FrameDecodeError';
+}
+
+/** The flow time of the frame being decoded; a frame is decoded start to end without yielding. */
+let flowTimeNs: bigint | undefined;
+
+function timestampNs(r: Reader, depth: number): bigint {
+  let seconds = 0n;
+  let nanos = 0;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    const num = t >>> 3;
+    if (num === 1) {
+      const long = r.int64();
+      // Every real flow time fits in 32 bits; the rest goes the long way, exactly.
+      seconds = long.high === 0 ? BigInt(long.low >>> 0) : BigInt(long.toString());
+    } else if (num === 2) nanos = r.int32();
+    else r.skipType(t & 7, depth);
+  }
+  return seconds * NS_PER_S + BigInt(nanos);
+}
+
+/** Reads a sub-message's length and bounds the reader to it; returns the bound to restore. */
+function enter(r: Reader): number {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new RangeError('index out of range');
+  const outer = r.len;
+  r.len = end;
+  return outer;
+}
+
+/** A sub-message must end exactly on its bound, or the bytes are not what they claim. */
+function leave(r: Reader, outer: number): void {
+  if (r.pos !== r.len) throw new RangeError('index out of range');
+  r.len = outer;
+}
+
+function message(r: Reader, type: MessageType, depth: number): Obj {
+  const outer = enter(r);
+  const o = decodeMessage(r, type, depth);
+  leave(r, outer);
+  return o;
+}
+
+function ordered(o: Obj, keys: readonly string[]): Obj {
+  const out: Obj = {};
+  for (const k of keys) if (k in o) out[k] = o[k];
+  return out;
+}
+
+function time(r: Reader, depth: number): bigint {
+  const outer = enter(r);
+  const ns = timestampNs(r, depth);
+  leave(r, outer);
+  return ns;
+}
+
+function readField(r: Reader, o: Obj, f: Field, depth: number): void {
+  switch (f.kind) {
+    case Kind.String:
+      o[f.name] = r.string();
+      return;
+    case Kind.Uint32:
+      o[f.name] = r.uint32();
+      return;
+    case Kind.Int32:
+      o[f.name] = r.int32();
+      return;
+    case Kind.Bool:
+      o[f.name] = r.bool();
+      return;
+    case Kind.Uint64:
+      o[f.name] = r.uint64().toString();
+      return;
+    case Kind.Int64:
+      o[f.name] = r.int64().toString();
+      return;
+    case Kind.Enum: {
+      const v = r.int32();
+      o[f.name] = f.names![v] ?? v;
+      return;
+    }
+    case Kind.Bytes:
+      o[f.name] = r.bytes();
+      return;
+    case Kind.Strings: {
+      const list = o[f.name] as string[] | undefined;
+      if (list) list.push(r.string());
+      else o[f.name] = [r.string()];
+      return;
+    }
+    case Kind.Message:
+      o[f.name] = message(r, f.type!, depth + 1);
+      return;
+    case Kind.Messages: {
+      const v = message(r, f.type!, depth + 1);
+      const list = o[f.name] as Obj[] | undefined;
+      if (list) list.push(v);
+      else o[f.name] = [v];
+      return;
+    }
+    case Kind.Time:
+      o[f.name] = formatTimeNs(time(r, depth + 1));
+      return;
+    case Kind.FlowTime: {
+      const ns = time(r, depth + 1);
+      const seconds = ns >= 0n ? ns / NS_PER_S : (ns - NS_PER_S + 1n) / NS_PER_S;
+      if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) {
+        throw new FrameDecodeError('flow.time: expected an RFC3339 timestamp');
+      }
+      flowTimeNs = ns;
+      o[f.name] = formatTimeNs(ns);
+      return;
+    }
+    case Kind.BoolValue:
+      o[f.name] = message(r, f.type!, depth + 1)['value'] === true;
+      return;
+    case Kind.Int32Value:
+      // Set even when the wrapper is empty: the general path leaves the key, undefined.
+      o[f.name] = message(r, f.type!, depth + 1)['value'];
+      return;
+    case Kind.Any: {
+      const any = message(r, f.type!, depth + 1);
+      const value = any['value'];
+      // An Any we cannot resolve keeps its type and payload, the way protojson would.
+      o[f.name] = {
+        '@type': any['type_url'],
+        value: Buffer.isBuffer(value) ? value.toString('base64') : undefined,
+      };
+      return;
+    }
+    case Kind.Flow:
+      // A second flow field replaces the first, its time included.
+      flowTimeNs = undefined;
+      o[f.name] = message(r, f.type!, depth + 1);
+      return;
+  }
+}
+
+function decodeMessage(r: Reader, type: MessageType, depth: number): Obj {
+  const o: Obj = {};
+  let last = 0;
+  let inOrder = true;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    const num = t >>> 3;
+    const f = num < type.dense.length ? type.dense[num] : type.sparse.get(num);
+    if (f === undefined) {
+      r.skipType(t & 7, depth);
+      continue;
+    }
+    // Keys go in field-number order, as toObject writes them, whatever order the wire used.
+    if (num < last) inOrder = false;
+    last = num;
+    readField(r, o, f, depth);
+  }
+  return inOrder ? o : ordered(o, type.keys);
+}
+
+/** Decodes one GetFlowsResponse frame; throws on bytes the general path would reject too. */
+export function decodeFrame(buf: Buffer): DecodedFrame {
+  flowTimeNs = undefined;
+  const r = protobufjs.Reader.create(buf);
+  const res = decodeMessage(r, RESPONSE, 0) as FlowsResponse;
+  const timeNs = res.flow?.time !== undefined ? flowTimeNs : undefined;
+  return { res, timeNs };
+}
