@@ -133,6 +133,60 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.waitForSelector('[data-testid=go-live]', { state: 'detached' });
   });
 
+  it("opens a drop's policy YAML with the deciding rule highlighted", async () => {
+    const { page } = await open([]);
+    // report-job → backend-api: api/backend-api's ingress rule opens the port to other pods.
+    const drop = page.locator('[data-testid=drop]', { hasText: 'report-job' }).first();
+    await drop.waitFor({ timeout: 30_000 });
+    await drop.locator('[data-testid=policy-ref]', { hasText: 'api/backend-api' }).click();
+    const yaml = drop.locator('[data-testid=policy-yaml]');
+    await yaml.waitFor();
+    expect(await yaml.textContent()).toContain('kind: NetworkPolicy');
+    const hit = await drop.locator('[data-testid=rule-line]').allTextContents();
+    expect(hit.length).toBeGreaterThan(1);
+    expect(hit.join('\n')).toMatch(/from:/);
+    expect(await drop.locator('[data-testid=policy-view] li').first().textContent()).toMatch(
+      /ingress rule 1: came closest/,
+    );
+    await drop.screenshot({ path: join(ROOT, 'docs/screenshots/policy.png') });
+  });
+
+  it('sorts and filters the flow table by column, and opens a row with its raw JSON', async () => {
+    const { page } = await open([]);
+    await page.waitForSelector('[data-testid=flows] tbody tr.row');
+    const port = page.locator('[data-testid=col-port]');
+    await port.locator('button').click();
+    expect(await port.getAttribute('aria-sort')).toBe('ascending');
+    const ports = await page
+      .locator('[data-testid=flows] tbody tr.row td:nth-child(5)')
+      .allTextContents();
+    const numbers = ports.map((p) => Number(p.split('/')[1] || -1));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    await page.fill('[data-testid=filter-verdict]', 'dropped');
+    await page.waitForSelector('[data-testid=rows-shown]');
+    const verdicts = await page
+      .locator('[data-testid=flows] tbody tr.row td:nth-child(2)')
+      .allTextContents();
+    expect(verdicts.length).toBeGreaterThan(0);
+    expect(verdicts.every((v) => v.startsWith('DROPPED'))).toBe(true);
+    await page.locator('[data-testid=flows] tbody tr.row').first().focus();
+    await page.keyboard.press('Enter');
+    const raw = page.locator('[data-testid=raw-json]');
+    await raw.waitFor();
+    expect(JSON.parse((await raw.textContent()) ?? '')).toMatchObject({
+      flow: { verdict: 'DROPPED' },
+    });
+    expect(await page.locator('[data-testid=flow-detail] [data-testid=peer]').count()).toBe(2);
+  });
+
+  it('shows the state of Hubble, Kubernetes and the stream', async () => {
+    const { page } = await open([]);
+    await page.waitForSelector('[data-testid=hubble-state][data-state=live]');
+    await page.waitForSelector('[data-testid=kubernetes-state][data-state=synced]');
+    await page.waitForSelector('[data-testid=stream-state][data-state=live]');
+    expect(await page.locator('[data-testid=rate]').textContent()).toMatch(/\d+ flows\/s/);
+  });
+
   it('renders attacker-controlled names as text and runs nothing', async () => {
     const evil = '<img src=x onerror=alert(1)>';
     const line = JSON.stringify({
@@ -150,12 +204,41 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
       node_name: 'n',
       time: '2026-11-22T10:00:00Z',
     });
+    // An HTTP request whose path and allowing policy name carry markup too.
+    const l7 = JSON.stringify({
+      flow: {
+        time: '2026-11-22T10:00:01Z',
+        verdict: 'FORWARDED',
+        IP: { source: '10.244.1.21', destination: '10.244.1.30', ipVersion: 'IPv4' },
+        l4: { TCP: { source_port: 40001, destination_port: 80 } },
+        source: { namespace: 'web', labels: ['k8s:app=web'], pod_name: 'web-0' },
+        destination: { namespace: 'web', labels: [`k8s:app=${evil}`], pod_name: 'api-0' },
+        Type: 'L7',
+        node_name: 'n',
+        l7: { type: 'REQUEST', http: { method: 'GET', url: `http://api/${evil}` } },
+        ingress_allowed_by: [{ name: `allow-${evil}`, namespace: 'web', kind: 'NetworkPolicy' }],
+      },
+      node_name: 'n',
+      time: '2026-11-22T10:00:01Z',
+    });
     const file = join(mkdtempSync(join(tmpdir(), 'flowlens-xss-')), 'evil.jsonl');
-    writeFileSync(file, line + '\n');
+    writeFileSync(file, line + '\n' + l7 + '\n');
     const { page, dialogs } = await open(['--replay', file]);
     await page.waitForSelector('[data-testid=flows] tbody tr.row');
     await page.waitForTimeout(500);
-    expect(await page.locator('[data-testid=flows]').textContent()).toContain(evil);
+    const table = await page.locator('[data-testid=flows]').textContent();
+    expect(table).toContain(evil);
+    expect(table).toContain(`GET http://api/${evil}`);
+    expect(table).toContain(`+web/allow-${evil}`);
+    // The detail panel shows the labels, the policy and the raw JSON, all as text.
+    await page.locator('[data-testid=flows] tbody tr.row').first().click();
+    await page.waitForSelector('[data-testid=raw-json]');
+    expect(await page.locator('[data-testid=flow-detail]').textContent()).toContain(
+      `allow-${evil}`,
+    );
+    expect(await page.locator('[data-testid=raw-json]').textContent()).toContain(
+      'ingress_allowed_by',
+    );
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
   });
