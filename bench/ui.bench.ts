@@ -145,13 +145,14 @@ try {
   }
   const sentBefore = hub.stats.messagesSent;
   while (hub.stats.messagesSent === sentBefore) await sleep(20);
+  // Page code as strings: this file is type-checked without the DOM library, and tsx would
+  // wrap named functions in a helper the page does not have.
   await page.waitForFunction(
-    (want) => document.querySelectorAll('[data-testid=node]').length >= want,
-    NODES * 0.9,
+    `document.querySelectorAll('[data-testid=node]').length >= ${NODES * 0.9}`,
+    undefined,
     { timeout: 120_000, polling: 500 },
   );
   figure('fill: 100,000 rows and the whole map, until drawn', `${int(Date.now() - t0)} ms`);
-  // A string, not a function: tsx would wrap a named arrow in a helper the page does not have.
   await page.evaluate(`(() => {
     window.__frames = [];
     let last = performance.now();
@@ -176,11 +177,11 @@ try {
   updates = undefined;
   const metrics = (await cdp.send('Performance.getMetrics')).metrics;
   const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? NaN;
-  const counts = await page.evaluate(() => ({
+  const counts = (await page.evaluate(`({
     nodes: document.querySelectorAll('[data-testid=node]').length,
     edges: document.querySelectorAll('[data-testid=edge]').length,
     rows: document.querySelectorAll('[data-testid=flows] tbody tr').length,
-  }));
+  })`)) as { nodes: number; edges: number; rows: number };
   // Frames counted over the window, not 1000 / mean interval: a page too busy to draw any frame
   // at all in the window shows as 0, not as a division by nothing.
   const fps = (xs: number[], seconds: number) => (xs.length / seconds).toFixed(1);

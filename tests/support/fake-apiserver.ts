@@ -59,6 +59,12 @@ export class FakeApiServer {
   readonly absent = new Set<string>();
   /** Plurals whose next N list requests fail with 500. */
   readonly failLists = new Map<string, number>();
+  /** Plurals whose watches (not lists) are refused with 403, as RBAC without `watch` does. */
+  readonly forbiddenWatch = new Set<string>();
+  /** The next N watch requests of any resource end at once with a 410 ERROR event. */
+  expireNextWatches = 0;
+  /** Plurals whose list answers wait this long (a slow or overloaded API server). */
+  readonly listDelayMs = new Map<string, number>();
   delayMs = 0;
   readonly requests: string[] = [];
   private readonly byPlural = new Map<string, ResourceInfo>();
@@ -147,6 +153,20 @@ export class FakeApiServer {
   dropWatches(): void {
     for (const w of this.watches) w.res.destroy();
     this.watches.clear();
+  }
+
+  /** Cuts every open watch in the middle of an event line, as a connection reset does. */
+  truncateWatches(): void {
+    for (const w of this.watches) {
+      w.res.write('{"type":"MODIFIED","object":{"kind":"Pod","metadata":{"na');
+      w.res.destroy();
+    }
+    this.watches.clear();
+  }
+
+  /** Sends a line that is not JSON on every open watch, and keeps the watch open. */
+  garbleWatches(): void {
+    for (const w of this.watches) w.res.write('this is not json\n');
   }
 
   /** Ends every open watch with a 410 ERROR event, as the server does when history is gone. */
@@ -246,6 +266,14 @@ export class FakeApiServer {
       );
     }
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+      if (this.forbiddenWatch.has(info.plural)) {
+        return this.sendStatus(
+          res,
+          403,
+          'Forbidden',
+          `${info.plural} is forbidden: User "system:serviceaccount:flowlens:flowlens" cannot watch resource "${info.plural}"`,
+        );
+      }
       return this.watch(url, r.info, r.namespace, req, res);
     }
     const fails = this.failLists.get(info.plural) ?? 0;
@@ -253,7 +281,9 @@ export class FakeApiServer {
       this.failLists.set(info.plural, fails - 1);
       return this.sendStatus(res, 500, 'InternalError', 'etcdserver: request timed out');
     }
-    this.list(url, info, r.namespace, res);
+    const slow = this.listDelayMs.get(info.plural) ?? 0;
+    if (slow > 0) setTimeout(() => this.list(url, info, r.namespace, res), slow);
+    else this.list(url, info, r.namespace, res);
   }
 
   private list(
@@ -314,7 +344,8 @@ export class FakeApiServer {
       plural: info.plural,
       bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true',
     };
-    if (from > 0 && from < this.compactedAt) {
+    if (this.expireNextWatches > 0 || (from > 0 && from < this.compactedAt)) {
+      if (this.expireNextWatches > 0) this.expireNextWatches -= 1;
       // The real server answers 200 and then an ERROR event with the Status.
       this.write(w, {
         type: 'ERROR',
