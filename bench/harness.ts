@@ -1,8 +1,9 @@
 // Processes and figures for the end-to-end benches: the fixed-rate load source, the flowlens
 // dashboard in its own process, their CPU and RSS from /proc, percentiles, and the one line
 // format every figure is printed in (name, value, and the target or baseline beside it).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -127,11 +128,41 @@ export interface Dashboard extends Child {
   base: string;
 }
 
+/**
+ * The backend compiled by tsc into backend/dist, as `npm run build` ships it and
+ * `bin/flowlens.js` runs it. Figures taken under tsx would include its per-closure `__name`
+ * helper, a tenth of the CPU on the stream's hot path. Rebuilt when any backend source is
+ * newer; FLOWLENS_BENCH_TSX=1 runs the sources instead.
+ */
+const BUILT = join(ROOT, 'backend', 'dist');
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+function builtCli(): string | undefined {
+  if (process.env['FLOWLENS_BENCH_TSX'] === '1') return undefined;
+  const cli = join(BUILT, 'cli.js');
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource(join(ROOT, 'backend', 'src'))) {
+    // Type errors elsewhere in the tree do not stop tsc emitting; only a missing output does.
+    spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'backend/tsconfig.build.json'],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
+  }
+  return existsSync(cli) ? cli : undefined;
+}
+
 /** The flowlens dashboard (`flowlens serve`) in its own process, on an ephemeral port. */
 export async function startDashboard(args: string[]): Promise<Dashboard> {
-  const code = `import('./backend/src/cli.ts').then(async (m) => process.exit(await m.main(${JSON.stringify(
-    ['--port', '0', '--host', '127.0.0.1', ...args],
-  )})))`;
+  const argv = ['--port', '0', '--host', '127.0.0.1', ...args];
+  const cli = builtCli();
+  const entry = cli ? `'${cli}'` : `'./backend/src/cli.ts'`;
+  const code = `import(${entry}).then(async (m) => process.exit(await m.main(${JSON.stringify(argv)})))`;
   const c = spawnTs(['-e', code]);
   const m = await c.waitFor(/dashboard on http:\/\/([\d.]+:\d+)\//);
   return { ...c, base: m[1]! };
