@@ -113,6 +113,22 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
       'presenter',
     );
     expect(new URL(page.url()).searchParams.get('presenter')).toBe('1');
+    // A drop glows as it happens, unless the reader asked for less motion.
+    // Looked up and read in one step: the glow is re-created on each new drop, and a replaced
+    // element has no computed style.
+    const animation = () =>
+      page.evaluate(() => {
+        const w = globalThis as unknown as {
+          document: { querySelector: (s: string) => unknown };
+          getComputedStyle: (el: unknown) => { animationName: string };
+        };
+        return w.getComputedStyle(w.document.querySelector('[data-testid=drop] .flash'))
+          .animationName;
+      });
+    expect(await animation()).toMatch(/flash/);
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await animation()).toBe('none');
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
     await page.screenshot({ path: join(ROOT, 'docs/screenshots/presenter.png') });
   });
 
@@ -148,6 +164,9 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     expect(await drop.locator('[data-testid=policy-view] li').first().textContent()).toMatch(
       /ingress rule 1: came closest/,
     );
+    // Tall enough for the drops pane to hold the whole drop, policy and all.
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await drop.scrollIntoViewIfNeeded();
     await drop.screenshot({ path: join(ROOT, 'docs/screenshots/policy.png') });
   });
 

@@ -52,6 +52,19 @@ export class Connection {
     this.send({ type: 'explain', flowId, lang: this.view.lang });
   }
 
+  /**
+   * The stream sends status every few seconds; until the first one, the status bar would say
+   * "connecting" for sources that are long live, so ask once as the stream opens.
+   */
+  private async fetchStatus(): Promise<void> {
+    try {
+      const res = await fetch('/api/status');
+      if (res.ok) this.board.setStatus((await res.json()) as Record<string, unknown>);
+    } catch {
+      // The stream's own status messages follow anyway.
+    }
+  }
+
   private send(m: ClientMessage): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
   }
@@ -80,6 +93,7 @@ export class Connection {
       this.attempt = 0;
       this.board.stream = { state: 'live' };
       this.subscribe(resume);
+      void this.fetchStatus();
     };
     ws.onmessage = (ev: MessageEvent<string>) => this.handle(JSON.parse(ev.data) as ServerMessage);
     ws.onclose = (ev: CloseEvent) => {
