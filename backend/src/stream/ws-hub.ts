@@ -424,7 +424,17 @@ export class StreamHub {
       // Rows beyond the per-tick cap are sampled away for everyone on this view.
       const viewSample =
         v.overflow > 0 ? Math.ceil((v.rows.length + v.overflow) / v.rows.length) : 1;
-      for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample);
+      // Clients of one view that are keeping up get the same bytes: built and encoded once, not
+      // once per client (a class of 60 on one view would otherwise copy every row 60 times).
+      let common: Buffer | undefined;
+      const shared = () =>
+        (common ??= Buffer.from(
+          `{"type":"delta","flows":[${v.rows.join(',')}],"map":${mapJson}` +
+            (v.overflow > 0 ? `,"skipped":${v.overflow}` : '') +
+            (viewSample > 1 ? `,"sampleEvery":${viewSample}` : '') +
+            '}',
+        ));
+      for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample, shared);
       this.counters.rowsSkipped += v.overflow * v.clients.size;
       v.rows = [];
       v.overflow = 0;
@@ -438,7 +448,9 @@ export class StreamHub {
     mapJson: string,
     mapChanged: boolean,
     viewSample: number,
+    shared: () => Buffer,
   ): void {
+    const behind = c.skipped > 0 || c.mapStale;
     c.skipped += v.overflow;
     if (c.ws.bufferedAmount > this.o.highWaterBytes) {
       // Too slow for this tick: its rows are skipped, its map catches up later in one piece.
@@ -454,6 +466,11 @@ export class StreamHub {
       return;
     }
     c.slowSince = undefined;
+    if (c.sampleEvery === 1 && !behind) {
+      if (v.rows.length > 0 || mapChanged || c.skipped > 0) this.sendRaw(c, shared());
+      c.skipped = 0;
+      return;
+    }
     let rows = v.rows;
     if (c.sampleEvery > 1) {
       rows = [];
@@ -539,7 +556,7 @@ export class StreamHub {
     this.sendRaw(c, JSON.stringify(m));
   }
 
-  private sendRaw(c: Client, text: string): void {
+  private sendRaw(c: Client, text: string | Buffer): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
     // Checked before queueing, not after: one big snapshot still reaches a client that reads,
     // and what is queued for anyone stays under maxBufferedBytes plus one message.
@@ -549,7 +566,8 @@ export class StreamHub {
       this.drop(c);
       return;
     }
-    c.ws.send(text);
+    // A Buffer goes out as a text frame too: it is UTF-8 JSON.
+    c.ws.send(text, { binary: false });
     this.counters.messagesSent += 1;
   }
 }
