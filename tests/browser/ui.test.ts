@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startDashboard, type Running } from '../support/process.ts';
+import { getJson, ROOT, startDashboard, type Running } from '../support/process.ts';
 
 let browser: Browser;
 const running: Running[] = [];
@@ -91,6 +91,16 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     expect(new URL(page.url()).searchParams.get('filter')).toBe(
       'namespace=api verdict=DROPPED reply=false',
     );
+    // Host traffic and the verdict are ordinary terms too; a picked verdict replaces the old one.
+    await page.click('[data-testid=toggle-hideHost]');
+    await page.selectOption('[data-testid=verdict-filter]', 'FORWARDED');
+    await page.waitForURL(/FORWARDED/);
+    expect(new URL(page.url()).searchParams.get('filter')).toBe(
+      'namespace=api reply=false !label=reserved:host verdict=FORWARDED',
+    );
+    await page.waitForTimeout(1500);
+    const rows = await page.locator('[data-testid=flows] tbody tr.row').allTextContents();
+    expect(rows.every((r) => r.includes('FORWARDED') && !r.includes('host '))).toBe(true);
     await page.fill('[data-testid=filter]', 'colour=red');
     await page.press('[data-testid=filter]', 'Enter');
     await expect(page.locator('[role=alert]').textContent()).resolves.toMatch(
@@ -204,6 +214,11 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.waitForSelector('[data-testid=kubernetes-state][data-state=synced]');
     await page.waitForSelector('[data-testid=stream-state][data-state=live]');
     expect(await page.locator('[data-testid=rate]').textContent()).toMatch(/\d+ flows\/s/);
+    // Pause freezes the live view at this moment; Resume goes back to live.
+    await page.click('[data-testid=pause]');
+    await page.waitForSelector('[data-testid=scrub-time]');
+    await page.click('[data-testid=go-live]');
+    await page.waitForSelector('[data-testid=pause]');
   });
 
   it('renders attacker-controlled names as text and runs nothing', async () => {
@@ -242,7 +257,7 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     });
     const file = join(mkdtempSync(join(tmpdir(), 'flowlens-xss-')), 'evil.jsonl');
     writeFileSync(file, line + '\n' + l7 + '\n');
-    const { page, dialogs } = await open(['--replay', file]);
+    const { page, dialogs, url } = await open(['--replay', file]);
     await page.waitForSelector('[data-testid=flows] tbody tr.row');
     await page.waitForTimeout(500);
     const table = await page.locator('[data-testid=flows]').textContent();
@@ -258,6 +273,14 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     expect(await page.locator('[data-testid=raw-json]').textContent()).toContain(
       'ingress_allowed_by',
     );
+    // A replay's pace can be changed from the timeline.
+    const speed = page.locator('[data-testid=replay-speed]');
+    await speed.waitFor();
+    expect(await speed.inputValue()).toBe('max');
+    await speed.selectOption('2');
+    await expect
+      .poll(async () => (await getJson<{ speed: unknown }>(`${url}/api/replay`)).speed)
+      .toBe(2);
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
   });
