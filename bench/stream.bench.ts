@@ -4,7 +4,7 @@
 // clients here measure, per row, receive time − flow time. The stream batches on a 100 ms
 // tick, which is part of the figure. Fan-out: 60 clients, each with a different filter, so 60
 // views (maps and row lists) are kept: the dashboard's CPU and RSS, and rows each client was
-// not sent (sampled away) as the stream reports them.
+// not sent (sampled away) as the stream reports them; and 60 clients on one view, a class.
 import WebSocket from 'ws';
 import type { ServerMessage } from '../backend/src/shared/protocol.ts';
 import { parseTimeNs } from '../backend/src/hubble/time.ts';
@@ -154,7 +154,9 @@ try {
     `three-tier lab flows at a fixed ${int(RATE)} flows/s from bench/load-server.ts, ${SECONDS} s per phase`,
   );
   await phase('1 client', ['']);
-  await phase(`${CLIENTS} clients`, FILTERS);
+  await phase(`${CLIENTS} clients, ${CLIENTS} filters`, FILTERS);
+  // A class: every browser on the same view shares one map and one encoded delta per tick.
+  await phase(`${CLIENTS} clients, one view`, Array<string>(CLIENTS).fill(''));
 } finally {
   dash.stop();
   source.stop();
