@@ -76,7 +76,9 @@ describe('the service map in a browser', { timeout: 90_000 }, () => {
     const dropped = page.locator('[data-testid=edge][data-dropped=true]').first();
     // --drop in the light theme.
     expect(await computed(dropped, 'stroke')).toBe('rgb(208, 49, 45)');
-    expect(await dropped.locator('title').textContent()).toMatch(/\d+ dropped/);
+    // One tooltip element for the map, filled from the edge under the pointer.
+    await dropped.dispatchEvent('pointerover');
+    expect(await page.getByRole('tooltip').textContent()).toMatch(/\/\d+\n.*\d+ dropped/);
     const forwarded = page.locator('[data-testid=edge][data-verdict=forwarded]').first();
     expect(await computed(forwarded, 'stroke')).toBe('rgb(47, 143, 91)');
   });

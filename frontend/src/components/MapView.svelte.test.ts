@@ -74,15 +74,13 @@ function shop() {
 }
 
 const edgeOf = (c: HTMLElement, from: string, to: string) =>
-  [...c.querySelectorAll('[data-testid=edge]')].find((e) =>
-    e.querySelector('title')?.textContent?.startsWith(`${from} → ${to}\n`),
-  )!;
+  c.querySelector<SVGPathElement>(`[data-testid=edge][data-id="${from}>${to}"]`)!;
 const viewBox = () => screen.getByTestId('map').getAttribute('viewBox');
 const nodeEl = (c: HTMLElement, id: string) =>
   c.querySelector<SVGGElement>(`[data-testid=node][data-id="${id}"]`)!;
 
 describe('MapView', () => {
-  it('draws nodes inside namespace boxes and edges, names as text only', () => {
+  it('draws nodes inside namespace boxes and edges, names as text only', async () => {
     const { container } = render(MapView, shop());
     expect(container.querySelectorAll('[data-testid=node]')).toHaveLength(5);
     expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(4);
@@ -94,18 +92,26 @@ describe('MapView', () => {
       '(outside)',
     ]);
     expect(container.textContent).toContain(evil.slice(0, 23));
+    await fireEvent.pointerOver(nodeEl(container, 'world'));
+    expect(screen.getByRole('tooltip').textContent).toContain('1 flows · 0 dropped');
     expect(container.querySelector('img')).toBeNull();
   });
 
-  it('draws a dropped edge red and a mixed edge dashed, with port and counts on hover', () => {
+  it('draws a dropped edge red and a mixed edge dashed, with port and counts on hover', async () => {
     const { container } = render(MapView, shop());
     const dropped = edgeOf(container, 'debug/toolbox', 'data/db');
     expect(dropped.getAttribute('data-dropped')).toBe('true');
     expect(dropped.getAttribute('class')).toContain('dropped');
     expect(dropped.getAttribute('marker-end')).toMatch(/arrow-drop/);
     expect(dropped.getAttribute('stroke-dasharray')).toBeNull();
-    expect(dropped.querySelector('title')?.textContent).toContain('TCP/5432');
-    expect(dropped.querySelector('title')?.textContent).toContain('POLICY_DENIED 3');
+    await fireEvent.pointerOver(dropped);
+    const tip = screen.getByRole('tooltip');
+    expect(tip.textContent).toContain('debug/toolbox → data/db');
+    expect(tip.textContent).toContain('TCP/5432');
+    expect(tip.textContent).toContain('0 forwarded · 3 dropped');
+    expect(tip.textContent).toContain('POLICY_DENIED 3');
+    await fireEvent.pointerLeave(screen.getByTestId('map'));
+    expect(screen.queryByRole('tooltip')).toBeNull();
     const mixed = edgeOf(container, 'shop/api', 'world');
     expect(mixed.getAttribute('class')).toContain('mixed');
     expect(mixed.getAttribute('stroke-dasharray')).toBeTruthy();
@@ -162,7 +168,7 @@ describe('MapView', () => {
 
   it('keeps nodes where they were when new nodes arrive', async () => {
     const { nodes, edges } = shop();
-    const { container, rerender } = render(MapView, { nodes, edges });
+    const { container, rerender } = render(MapView, { nodes, edges, redrawMs: 0 });
     const where = () =>
       new Map(
         [...container.querySelectorAll('[data-testid=node]')].map((n) => [

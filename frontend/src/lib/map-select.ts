@@ -45,13 +45,17 @@ export function searchNodes(nodes: Iterable<SelectNode>, query: string): string[
 
 export type Verdict = 'forwarded' | 'dropped' | 'mixed';
 
-/** Dropped red, mixed (some dropped, some forwarded) dashed red, width by rate. */
+/**
+ * Dropped red, mixed (some dropped, some forwarded) dashed red, width by rate. The width moves
+ * in whole steps (each a doubling of the rate), so a rate that wobbles from one update to the
+ * next does not rewrite thousands of attributes and repaint the map every tick.
+ */
 export function edgeStyle(e: StyledEdge): { verdict: Verdict; dashed: boolean; width: number } {
   const verdict: Verdict = e.dropped > 0 ? (e.forwarded > 0 ? 'mixed' : 'dropped') : 'forwarded';
   return {
     verdict,
     dashed: verdict === 'mixed',
-    width: Math.round(Math.min(8, 1.5 + Math.log2(1 + Math.max(0, e.rate))) * 10) / 10,
+    width: Math.min(8, 1.5 + Math.floor(Math.log2(1 + Math.max(0, e.rate)))),
   };
 }
 
@@ -97,6 +101,22 @@ export interface TipEdge extends StyledEdge {
   protocol: string;
   port?: number;
   dropReasons: Record<string, number>;
+}
+
+export interface TipNode {
+  id: string;
+  flows: number;
+  dropped: number;
+  names?: string[];
+}
+
+/** A node's hover text: its id, counts, and the DNS names seen for it. */
+export function nodeTip(n: TipNode): string {
+  return [
+    n.id,
+    `${n.flows} flows · ${n.dropped} dropped`,
+    ...(n.names?.length ? [n.names.slice(0, 5).join(', ')] : []),
+  ].join('\n');
 }
 
 /** The edge's hover text: who, port/protocol, counts, rate and drop reasons. */
