@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
-import { cellText, COLUMNS, nextSort, viewRows } from './flow-columns.ts';
+import { cellText, COLUMNS, nextSort } from './flow-columns.ts';
+import { FlowView, viewRows } from './flow-view.ts';
 
 function flow(i: number, over: Partial<EnrichedFlow> = {}): EnrichedFlow {
   return {
@@ -103,5 +104,31 @@ describe('flow table columns', () => {
     expect(byVerdict.map((f) => f.id)).toEqual(['f4', 'f2', 'f3', 'f1']);
     const byTime = viewRows(rows, {}, { column: 'time', dir: 'descending' });
     expect(byTime.map((f) => f.id)).toEqual(['f4', 'f3', 'f2', 'f1']);
+  });
+
+  it('keeps a sorted view current as rows arrive and old ones are trimmed', () => {
+    const rows = [1, 2, 3, 4].map((i) =>
+      flow(i, { destination: { ...flow(i).destination, port: [9, 3, 7, 3][i - 1] } }),
+    );
+    const view = new FlowView();
+    const sort = { column: 'port', dir: 'ascending' } as const;
+    const ids = () => view.build(rows, {}, sort).map((f) => f.id);
+    expect(ids()).toEqual(['f4', 'f2', 'f3', 'f1']);
+    rows.push(
+      flow(5, { destination: { ...flow(5).destination, port: 3 } }),
+      flow(6, { destination: { ...flow(6).destination, port: 8 } }),
+    );
+    expect(ids()).toEqual(['f5', 'f4', 'f2', 'f3', 'f6', 'f1']);
+    rows.splice(0, 2); // the store trims its oldest rows
+    rows.push(flow(7, { destination: { ...flow(7).destination, port: 1 } }));
+    expect(ids()).toEqual(['f7', 'f5', 'f4', 'f3', 'f6']);
+    // The same as building from scratch.
+    expect(ids()).toEqual(viewRows(rows, {}, sort).map((f) => f.id));
+    // A filter starts over, then follows new rows the same way.
+    expect(view.build(rows, { port: '/3' }, sort).map((f) => f.id)).toEqual(['f5', 'f4']);
+    rows.push(flow(8, { destination: { ...flow(8).destination, port: 3 } }));
+    expect(view.build(rows, { port: '/3' }, sort).map((f) => f.id)).toEqual(['f8', 'f5', 'f4']);
+    // A new array (a fresh snapshot) rebuilds.
+    expect(view.build([flow(9)], {}, sort).map((f) => f.id)).toEqual(['f9']);
   });
 });

@@ -115,16 +115,6 @@ export function nextSort(current: SortSpec | undefined, column: ColumnId): SortS
   return current.dir === 'ascending' ? { column, dir: 'descending' } : undefined;
 }
 
-/** Nanosecond strings compare as numbers once the shorter is the smaller. */
-function compareNs(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-function sortKey(f: EnrichedFlow, c: ColumnId): string | number {
-  if (c === 'port') return f.destination.port ?? -1;
-  return cellText(f, c).toLowerCase();
-}
-
 export type ColumnFilters = Partial<Record<ColumnId, string>>;
 
 export function activeFilters(filters: ColumnFilters): [ColumnId, string][] {
@@ -133,33 +123,19 @@ export function activeFilters(filters: ColumnFilters): [ColumnId, string][] {
     .filter(([, v]) => v !== '');
 }
 
-/**
- * The rows to show, newest first, matching every column filter (case-insensitive substring)
- * and in the requested order. Ties keep newest first, so a sorted view stays stable as rows
- * arrive.
- */
-export function viewRows(
-  rows: readonly EnrichedFlow[],
-  filters: ColumnFilters,
-  sort: SortSpec | undefined,
-): EnrichedFlow[] {
-  const active = activeFilters(filters);
-  const out: EnrichedFlow[] = [];
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const f = rows[i]!;
-    if (active.every(([c, v]) => cellText(f, c).toLowerCase().includes(v))) out.push(f);
-  }
-  if (!sort) return out;
-  const sign = sort.dir === 'ascending' ? 1 : -1;
-  if (sort.column === 'time') {
-    return out.sort((a, b) => sign * compareNs(a.timeNs, b.timeNs));
-  }
-  // Keys once per row, not once per comparison: sorting 100,000 rows stays well under a frame's
-  // worth of work per key.
-  const keyed = out.map((f, i) => ({ f, i, k: sortKey(f, sort.column) }));
-  keyed.sort((a, b) => {
-    const c = a.k < b.k ? -1 : a.k > b.k ? 1 : 0;
-    return sign * c || a.i - b.i;
-  });
-  return keyed.map((x) => x.f);
+/** Nanosecond strings compare as numbers once the shorter is the smaller. */
+export function compareNs(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export function sortKey(f: EnrichedFlow, c: ColumnId): string | number {
+  if (c === 'port') return f.destination.port ?? -1;
+  if (c === 'time') return f.timeNs;
+  return cellText(f, c).toLowerCase();
+}
+
+/** Orders two sort keys of a column (times as nanosecond strings, ports as numbers). */
+export function compareKeys(c: ColumnId, a: string | number, b: string | number): number {
+  if (c === 'time') return compareNs(String(a), String(b));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
