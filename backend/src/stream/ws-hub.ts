@@ -76,6 +76,8 @@ export interface StreamStats {
   droppedOverBuffer: number;
   /** Malformed client messages answered with an error. */
   badMessages: number;
+  /** Subscribe requests replaced by a newer one from the same client before they ran. */
+  subscribesCoalesced: number;
   /** Client messages over the size limit (the connection is closed with 1009). */
   oversizedMessages: number;
   /** Upgrade requests refused (token, Origin, path). */
@@ -116,7 +118,20 @@ interface Client {
   /** The client missed map deltas while slow: its next delta carries the whole map. */
   mapStale: boolean;
   alive: boolean;
+  /** Subscribe budget (a token bucket) and the newest request waiting for it. */
+  subscribeTokens: number;
+  tokensAtMs: number;
+  pending: SubscribeMessage | undefined;
+  pendingTimer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A subscribe may fold minutes of history into a new map: a client resubscribing in a loop
+ * (a bug, or worse) would keep the process busy. Bursts up to SUBSCRIBE_BURST run at once; past
+ * that one runs per SUBSCRIBE_EVERY_MS and only the newest waiting request is kept.
+ */
+const SUBSCRIBE_BURST = 5;
+const SUBSCRIBE_EVERY_MS = 200;
 
 const MAX_SAMPLE_EVERY = 128;
 const EMPTY_MAP_DELTA = JSON.stringify({
@@ -153,6 +168,7 @@ export class StreamHub {
     clientsDropped: 0,
     droppedOverBuffer: 0,
     badMessages: 0,
+    subscribesCoalesced: 0,
     oversizedMessages: 0,
     refused: 0,
   };
@@ -252,6 +268,10 @@ export class StreamHub {
       slowSince: undefined,
       mapStale: false,
       alive: true,
+      subscribeTokens: SUBSCRIBE_BURST,
+      tokensAtMs: this.now(),
+      pending: undefined,
+      pendingTimer: undefined,
     };
     this.clients.add(c);
     this.counters.clients = this.clients.size;
@@ -272,6 +292,8 @@ export class StreamHub {
   }
 
   private forget(c: Client): void {
+    clearTimeout(c.pendingTimer);
+    c.pending = undefined;
     this.leaveView(c);
     this.clients.delete(c);
     this.counters.clients = this.clients.size;
@@ -298,16 +320,48 @@ export class StreamHub {
       this.send(c, { type: 'error', message: (err as Error).message });
       return;
     }
-    try {
-      if (msg.type === 'subscribe') this.subscribe(c, msg);
+    this.guarded(c, () => {
+      if (msg.type === 'subscribe') this.requestSubscribe(c, msg);
       else if (msg.type === 'ping') {
         this.send(c, msg.t === undefined ? { type: 'pong' } : { type: 'pong', t: msg.t });
       } else this.explain(c, msg.flowId, msg.lang ?? 'en');
+    });
+  }
+
+  /** Runs a request; a client's mistake is answered and counted, anything else stays inside. */
+  private guarded(c: Client, fn: () => void): void {
+    try {
+      fn();
     } catch (err) {
       const known = err instanceof FilterSyntaxError || err instanceof ProtocolError;
       if (known) this.counters.badMessages += 1;
       this.send(c, { type: 'error', message: known ? (err as Error).message : 'internal error' });
     }
+  }
+
+  private requestSubscribe(c: Client, m: SubscribeMessage): void {
+    const nowMs = this.now();
+    c.subscribeTokens = Math.min(
+      SUBSCRIBE_BURST,
+      c.subscribeTokens + (nowMs - c.tokensAtMs) / SUBSCRIBE_EVERY_MS,
+    );
+    c.tokensAtMs = nowMs;
+    if (c.subscribeTokens >= 1 && !c.pending) {
+      c.subscribeTokens -= 1;
+      this.subscribe(c, m);
+      return;
+    }
+    if (c.pending) this.counters.subscribesCoalesced += 1;
+    c.pending = m;
+    c.pendingTimer ??= setTimeout(
+      () => {
+        c.pendingTimer = undefined;
+        const next = c.pending;
+        c.pending = undefined;
+        if (next && this.clients.has(c)) this.guarded(c, () => this.requestSubscribe(c, next));
+      },
+      Math.max(1, (1 - c.subscribeTokens) * SUBSCRIBE_EVERY_MS),
+    );
   }
 
   private subscribe(c: Client, m: SubscribeMessage): void {
