@@ -81,6 +81,12 @@ describe('the service map in a browser', { timeout: 90_000 }, () => {
     expect(await page.getByRole('tooltip').textContent()).toMatch(/\/\d+\n.*\d+ dropped/);
     const forwarded = page.locator('[data-testid=edge][data-verdict=forwarded]').first();
     expect(await computed(forwarded, 'stroke')).toBe('rgb(47, 143, 91)');
+    // Dark mode is the same drawing on the dark theme's variables.
+    await page.getByRole('button', { name: 'Theme' }).click();
+    expect(await computed(dropped, 'stroke')).toBe('rgb(255, 107, 102)');
+    expect(await computed(page.locator('[data-testid=namespace] rect').first(), 'fill')).toBe(
+      'rgb(31, 35, 42)',
+    );
   });
 
   it('zooms with the buttons, the wheel and the keys, pans by dragging, and fits', async () => {

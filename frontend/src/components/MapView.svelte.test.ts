@@ -1,6 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MapEdge, MapNode } from '../../../backend/src/map/service-map.ts';
+import { TEXT } from '../lib/i18n.ts';
 import MapView from './MapView.svelte';
 
 const evil = '<img src=x onerror=alert(1)>';
@@ -118,6 +119,13 @@ describe('MapView', () => {
     const ok = edgeOf(container, 'shop/frontend', 'shop/api');
     expect(ok.getAttribute('data-dropped')).toBe('false');
     expect(ok.getAttribute('class')).toContain('forwarded');
+  });
+
+  it('speaks the UI language in its controls and tooltips', async () => {
+    const { container } = render(MapView, { ...shop(), t: TEXT.ko });
+    expect(screen.getByTestId('fit').textContent).toBe('전체 보기');
+    await fireEvent.pointerOver(edgeOf(container, 'debug/toolbox', 'data/db'));
+    expect(screen.getByRole('tooltip').textContent).toContain('0 전달 · 3 차단');
   });
 
   it('search highlights the matching nodes, dims the rest and moves the view to them', async () => {

@@ -110,24 +110,33 @@ export interface TipNode {
   names?: string[];
 }
 
+/** The words around the numbers in the hover texts, in the UI's language. */
+export interface TipWords {
+  forwarded: string;
+  dropped: string;
+  flows: string;
+}
+
+const EN: TipWords = { forwarded: 'forwarded', dropped: 'dropped', flows: 'flows' };
+
 /** A node's hover text: its id, counts, and the DNS names seen for it. */
-export function nodeTip(n: TipNode): string {
+export function nodeTip(n: TipNode, w: TipWords = EN): string {
   return [
     n.id,
-    `${n.flows} flows · ${n.dropped} dropped`,
+    `${n.flows} ${w.flows} · ${n.dropped} ${w.dropped}`,
     ...(n.names?.length ? [n.names.slice(0, 5).join(', ')] : []),
   ].join('\n');
 }
 
 /** The edge's hover text: who, port/protocol, counts, rate and drop reasons. */
-export function edgeTip(e: TipEdge): string {
+export function edgeTip(e: TipEdge, w: TipWords = EN): string {
   const reasons = Object.entries(e.dropReasons)
     .map(([r, n]) => `${r} ${n}`)
     .join(', ');
   return [
     `${e.from} → ${e.to}`,
     `${e.protocol}/${e.port ?? '*'}`,
-    `${e.forwarded} forwarded · ${e.dropped} dropped · ${e.rate.toFixed(1)}/s`,
+    `${e.forwarded} ${w.forwarded} · ${e.dropped} ${w.dropped} · ${e.rate.toFixed(1)}/s`,
     ...(reasons ? [reasons] : []),
   ].join('\n');
 }
