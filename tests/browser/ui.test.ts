@@ -182,7 +182,8 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
 
   it('sorts and filters the flow table by column, and opens a row with its raw JSON', async () => {
     const { page } = await open([]);
-    await page.waitForSelector('[data-testid=flows] tbody tr.row');
+    // The lab's first drops come a few seconds in; the verdict filter below needs one.
+    await page.waitForSelector('[data-testid=drop]', { timeout: 30_000 });
     const port = page.locator('[data-testid=col-port]');
     await port.locator('button').click();
     expect(await port.getAttribute('aria-sort')).toBe('ascending');
