@@ -142,7 +142,10 @@ describe('MapView', () => {
 
   it('focus on a node shows only it and its neighbours; Escape shows everything again', async () => {
     const { container } = render(MapView, shop());
+    const whole = viewBox();
     await fireEvent.click(nodeEl(container, 'shop/frontend'));
+    // Fit-to-view follows the focus: the node and its neighbours fill the map.
+    expect(viewBox()).not.toBe(whole);
     const shown = [...container.querySelectorAll('[data-testid=node]')].map((n) =>
       n.getAttribute('data-id'),
     );
@@ -151,15 +154,16 @@ describe('MapView', () => {
     expect(nodeEl(container, 'shop/frontend').getAttribute('aria-pressed')).toBe('true');
     await fireEvent.keyDown(nodeEl(container, 'shop/frontend'), { key: 'Escape' });
     expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(4);
+    expect(viewBox()).toBe(whole);
   });
 
   it('is driven from the keyboard: Enter focuses a node, +/- zoom, 0 fits', async () => {
     const { container } = render(MapView, shop());
-    const fitted = viewBox();
     const db = nodeEl(container, 'data/db');
     expect(db.getAttribute('tabindex')).toBe('0');
     await fireEvent.keyDown(db, { key: 'Enter' });
     expect(container.querySelectorAll('[data-testid=edge]')).toHaveLength(2);
+    const fitted = viewBox();
     await fireEvent.keyDown(db, { key: '+' });
     const zoomed = viewBox()!.split(' ').map(Number);
     expect(zoomed[2]).toBeLessThan(fitted!.split(' ').map(Number)[2]!);
