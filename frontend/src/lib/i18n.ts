@@ -130,6 +130,8 @@ const en = {
   } as Record<string, string>,
   ruleAt: (section: string, n: number) => `${section} rule ${n}`,
   speed: 'Replay speed',
+  egress: 'egress',
+  ingress: 'ingress',
   max: 'max',
 };
 
@@ -261,6 +263,8 @@ const ko: typeof en = {
   },
   ruleAt: (section: string, n: number) => `${section} 규칙 ${n}`,
   speed: '재생 속도',
+  egress: '이그레스',
+  ingress: '인그레스',
   max: '최대',
 };
 
