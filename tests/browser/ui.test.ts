@@ -222,6 +222,18 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.waitForSelector('[data-testid=pause]');
   });
 
+  it('shows an unreachable Relay as retrying, with the reason and the time to the next try', async () => {
+    // Nothing listens on the discard port of loopback: every connect is refused.
+    const { page } = await open(['--hubble', '127.0.0.1:9']);
+    const hubble = page.locator('[data-testid=hubble-state][data-state=retrying]');
+    await hubble.waitFor({ timeout: 20_000 });
+    expect(await hubble.getAttribute('data-health')).toBe('bad');
+    expect(await page.locator('[data-testid=hubble-retry]').textContent()).toMatch(/retry in \d+s/);
+    expect(await page.locator('[data-testid=hubble-reason]').textContent()).toMatch(/\S/);
+    await page.click('[data-testid=lang-ko]');
+    await page.locator('[data-testid=hubble-retry]', { hasText: '초 후 재시도' }).waitFor();
+  });
+
   it('renders attacker-controlled names as text and runs nothing', async () => {
     const evil = '<img src=x onerror=alert(1)>';
     const line = JSON.stringify({
