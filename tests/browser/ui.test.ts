@@ -234,6 +234,30 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.locator('[data-testid=hubble-retry]', { hasText: '초 후 재시도' }).waitFor();
   });
 
+  it('fits a projector (1280×720) and a narrow window without sideways scrolling', async () => {
+    const { page } = await open([], '?presenter=1');
+    await page.waitForSelector('[data-testid=drop]', { timeout: 30_000 });
+    const overflow = () =>
+      page.evaluate(() => {
+        const d = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return d.scrollWidth - d.clientWidth;
+      });
+    for (const [width, height] of [
+      [1280, 720],
+      [700, 900],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      expect(await overflow(), `presenter at ${width}px`).toBeLessThanOrEqual(0);
+      await page.click('[data-testid=presenter]');
+      expect(await overflow(), `normal at ${width}px`).toBeLessThanOrEqual(0);
+      await page.click('[data-testid=presenter]');
+    }
+  });
+
   it('renders attacker-controlled names as text and runs nothing', async () => {
     const evil = '<img src=x onerror=alert(1)>';
     const line = JSON.stringify({
