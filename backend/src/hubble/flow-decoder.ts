@@ -90,9 +90,53 @@ function time(r: Reader, depth: number): bigint {
   return ns;
 }
 
+// Most strings of a flow (labels, names, namespaces, addresses) are the same as in the flows
+// before it. Returning the one string already made for the same bytes saves decoding it and,
+// more, saves the history from holding a copy per flow, which the garbage collector would
+// otherwise copy and mark again and again. Direct-mapped by a hash of the bytes; ASCII only, so
+// the bytes can be compared with the string's characters directly.
+const INTERN_SLOTS = 4096;
+const INTERN_MAX_BYTES = 64;
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
+
+function internedString(r: Reader): string {
+  const len = r.uint32();
+  const buf = r.buf as Buffer;
+  const start = r.pos;
+  const end = start + len;
+  // Past the bound protobufjs clips the string to what is there; so does this.
+  if (len > INTERN_MAX_BYTES || end > r.len) {
+    r.pos = Math.min(end, r.len);
+    return buf.toString('utf8', start, r.pos);
+  }
+  let h = 0x811c9dc5 ^ len;
+  let bits = 0;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    bits |= b;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  r.pos = end;
+  if (bits & 0x80) return buf.toString('utf8', start, end);
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const hit = interned[slot];
+  if (hit !== undefined && hit.length === len) {
+    let i = 0;
+    while (i < len && hit.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) return hit;
+  }
+  // For ASCII bytes latin1 and UTF-8 decode alike, and latin1 is the cheaper decoder.
+  const s = buf.toString('latin1', start, end);
+  interned[slot] = s;
+  return s;
+}
+
 function readField(r: Reader, o: Obj, f: Field, depth: number): void {
   switch (f.kind) {
     case Kind.String:
+      o[f.name] = internedString(r);
+      return;
+    case Kind.UniqueString:
       o[f.name] = r.string();
       return;
     case Kind.Uint32:
@@ -120,8 +164,8 @@ function readField(r: Reader, o: Obj, f: Field, depth: number): void {
       return;
     case Kind.Strings: {
       const list = o[f.name] as string[] | undefined;
-      if (list) list.push(r.string());
-      else o[f.name] = [r.string()];
+      if (list) list.push(internedString(r));
+      else o[f.name] = [internedString(r)];
       return;
     }
     case Kind.Message:

@@ -6,7 +6,10 @@ import { enumNames, messageDescriptor } from './proto.ts';
 import type { FieldDescriptor } from './proto.ts';
 
 export const enum Kind {
+  /** A string that recurs across flows (names, labels, addresses): interned. */
   String,
+  /** A string unique to its flow (the uuid): interning it would only evict the others. */
+  UniqueString,
   Uint32,
   Int32,
   Bool,
@@ -60,6 +63,8 @@ const SPECIAL: Record<string, Kind> = {
   'flow.LostEvent.cpu': Kind.Int32Value,
 };
 
+const UNIQUE = new Set(['flow.Flow.uuid']);
+
 const SCALARS: Record<string, Kind> = {
   TYPE_STRING: Kind.String,
   TYPE_UINT32: Kind.Uint32,
@@ -106,6 +111,9 @@ function fieldOf(owner: string, fd: FieldDescriptor): Field {
     };
   }
   if (fd.type === 'TYPE_STRING' && repeated) return { name: fd.name, kind: Kind.Strings };
+  if (fd.type === 'TYPE_STRING' && UNIQUE.has(`${owner}.${fd.name}`)) {
+    return { name: fd.name, kind: Kind.UniqueString };
+  }
   const kind = SCALARS[fd.type];
   // Repeated scalars (packed or not) do not occur under GetFlowsResponse; refusing them here
   // keeps a proto change from decoding them wrongly without anyone noticing.
