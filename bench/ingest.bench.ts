@@ -13,26 +13,36 @@ import { LabGenerator } from '../backend/src/demo/generator.ts';
 import { loadLab } from '../backend/src/demo/lab-model.ts';
 import { threeTier } from '../backend/src/demo/scenarios/three-tier.ts';
 import { Enricher } from '../backend/src/enrich/enrich.ts';
-import { HubbleClient } from '../backend/src/hubble/client.ts';
+import { DEFAULT_FIELD_MASK, HubbleClient } from '../backend/src/hubble/client.ts';
+import { compileFieldMask } from '../backend/src/hubble/field-mask.ts';
+import { decodeFrame } from '../backend/src/hubble/flow-decoder.ts';
 import { formatLine, responseFromRecord } from '../backend/src/hubble/json-codec.ts';
 import { observerService } from '../backend/src/hubble/proto.ts';
+import type { FlowRecord, HubbleFlow } from '../backend/src/hubble/types.ts';
+import { responseToWire } from '../backend/src/hubble/wire.ts';
 import { ClusterModel } from '../backend/src/k8s/cluster-model.ts';
 import { ServiceMap } from '../backend/src/map/service-map.ts';
 import { FlowStore } from '../backend/src/store/flow-store.ts';
+import { measure } from './support.ts';
 
 const N = Number(process.env['FLOWLENS_BENCH_FLOWS'] ?? 100_000);
+/** Measured runs per variant, interleaved so that load from elsewhere hits all alike. */
+const ROUNDS = 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function recording(): string {
+function records(): FlowRecord[] {
   const S = 1_000_000_000n;
   const start = 1_795_341_600n * S;
   const gen = new LabGenerator(threeTier, 1, start);
-  const lines: string[] = [];
-  for (let t = 1n; lines.length < N; t++) {
-    for (const r of gen.generate(start + t * 60n * S)) {
-      if (lines.length < N) lines.push(formatLine(responseFromRecord(r)));
-    }
+  const out: FlowRecord[] = [];
+  for (let t = 1n; out.length < N; t++) {
+    for (const r of gen.generate(start + t * 60n * S)) if (out.length < N) out.push(r);
   }
+  return out;
+}
+
+function recording(recs: FlowRecord[]): string {
+  const lines = recs.map((r) => formatLine(responseFromRecord(r)));
   const file = join(mkdtempSync(join(tmpdir(), 'flowlens-bench-')), 'flows.jsonl');
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -62,12 +72,27 @@ async function startServer(file: string) {
   return { address, stop: () => proc.kill('SIGTERM') };
 }
 
-function baseline(address: string): Promise<number> {
+interface Run {
+  rate: number;
+  /** CPU time of this process (all its threads) per flow, µs. */
+  cpuUs: number;
+}
+
+function finish(n: number, t0: number, cpu0: NodeJS.CpuUsage): Run {
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rate: n / ((performance.now() - t0) / 1000),
+    cpuUs: (cpu.user + cpu.system) / n,
+  };
+}
+
+function baseline(address: string): Promise<Run> {
   const Observer = observerService();
   const client = new Observer(address, grpc.credentials.createInsecure());
   return new Promise((resolve, reject) => {
     let n = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const call = (
       client as unknown as Record<string, (r: object) => grpc.ClientReadableStream<unknown>>
     )['GetFlows']!.call(client, { number: N, first: true });
@@ -77,12 +102,16 @@ function baseline(address: string): Promise<number> {
     call.on('error', reject);
     call.on('end', () => {
       client.close();
-      resolve(n / ((performance.now() - t0) / 1000));
+      resolve(finish(n, t0, cpu0));
     });
   });
 }
 
-function flowlens(address: string, fieldMask?: string[]): Promise<number> {
+function flowlens(
+  address: string,
+  fieldMask: string[] | undefined,
+  transport: 'inline' | 'worker',
+): Promise<Run> {
   const model = new ClusterModel();
   loadLab(threeTier, model);
   const enricher = new Enricher({ model });
@@ -91,21 +120,26 @@ function flowlens(address: string, fieldMask?: string[]): Promise<number> {
   return new Promise((resolve) => {
     let n = 0;
     let t0 = 0;
+    let cpu0 = process.cpuUsage();
     const client = new HubbleClient({
       address,
       initialHistory: N,
       statusIntervalMs: 0,
+      transport,
       ...(fieldMask ? { fieldMask } : {}),
       onFlow: (rec) => {
-        if (n === 0) t0 = performance.now();
+        if (n === 0) {
+          t0 = performance.now();
+          cpu0 = process.cpuUsage();
+        }
         const f = enricher.enrich(rec);
         store.add(f, rec);
         map.add(f, Date.now());
         n += 1;
         if (n === N) {
-          const rate = N / ((performance.now() - t0) / 1000);
+          const run = finish(N, t0, cpu0);
           client.stop();
-          resolve(rate);
+          resolve(run);
         }
       },
     });
@@ -113,25 +147,76 @@ function flowlens(address: string, fieldMask?: string[]): Promise<number> {
   });
 }
 
-const file = recording();
-const server = await startServer(file);
-try {
-  const fmt = (r: number) => `${Math.round(r).toLocaleString('en')} flows/s`;
-  console.log(
-    `${N.toLocaleString('en')} flows of the three-tier lab, hubble-server in another process`,
+/** Where a flow's time goes on the main thread, in process, without gRPC. */
+function breakdown(recs: FlowRecord[]): void {
+  const getFlows = observerService().service['GetFlows']!;
+  const mask = compileFieldMask<HubbleFlow>(DEFAULT_FIELD_MASK);
+  const frames = recs.map((r) =>
+    getFlows.responseSerialize(
+      responseToWire({ flow: mask(r.flow), node_name: r.nodeName, time: r.flow.time }),
+    ),
   );
-  // The first read also makes the server encode (once per record and field mask).
+  const model = new ClusterModel();
+  loadLab(threeTier, model);
+  const enricher = new Enricher({ model });
+  const enriched = recs.map((r) => enricher.enrich(r));
+  const map = new ServiceMap();
+  let store = new FlowStore({ maxFlows: N });
+  const now = Date.now();
+  const n = frames.length;
+  measure("per flow: proto-loader decode (the baseline's work)", n, (i) => {
+    getFlows.responseDeserialize(frames[i]!);
+  });
+  measure('per flow: flow-decoder decode', n, (i) => decodeFrame(frames[i]!));
+  measure('per flow: enrich', n, (i) => enricher.enrich(recs[i]!));
+  measure('per flow: service map', n, (i) => map.add(enriched[i]!, now));
+  measure('per flow: history', n, (i) => {
+    if (i === 0) store = new FlowStore({ maxFlows: N });
+    store.add(enriched[i]!, recs[i]!);
+  });
+}
+
+const recs = records();
+const file = recording(recs);
+const server = await startServer(file);
+const median = (runs: Run[], k: keyof Run) => runs.map((r) => r[k]).sort((a, b) => a - b)[1]!;
+try {
+  const fmt = (runs: Run[]) =>
+    `${Math.round(median(runs, 'rate')).toLocaleString('en')} flows/s, ` +
+    `${median(runs, 'cpuUs').toFixed(1)} µs CPU/flow`;
+  const line = (name: string, runs: Run[]) => console.log(`${name.padEnd(60)} ${fmt(runs)}`);
+  console.log(
+    `${N.toLocaleString('en')} flows of the three-tier lab, hubble-server in another process; ` +
+      `medians of ${ROUNDS} interleaved runs`,
+  );
+  // The first read of each field mask also makes the server encode (once per record and mask),
+  // so runs are grouped by mask, each group after a warm-up read.
   const cold = await baseline(server.address);
-  console.log(`${'baseline: bare grpc-js decode, server encoding'.padEnd(60)} ${fmt(cold)}`);
-  const base = await baseline(server.address);
-  console.log(`${'baseline: bare grpc-js decode'.padEnd(60)} ${fmt(base)}`);
-  await flowlens(server.address, []);
-  const full = await flowlens(server.address, []);
-  console.log(`${'flowlens: decode+enrich+map+store, whole flows'.padEnd(60)} ${fmt(full)}`);
-  await flowlens(server.address);
-  const masked = await flowlens(server.address);
-  console.log(`${'flowlens: decode+enrich+map+store, field mask'.padEnd(60)} ${fmt(masked)}`);
-  console.log(`${'flowlens vs baseline'.padEnd(60)} ${(masked / base).toFixed(2)}×`);
+  console.log(
+    `${'baseline: bare grpc-js decode, server encoding'.padEnd(60)} ${fmt([cold, cold, cold])}`,
+  );
+  const base: Run[] = [];
+  const whole: Run[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    base.push(await baseline(server.address));
+    whole.push(await flowlens(server.address, [], 'inline'));
+  }
+  line('baseline: bare grpc-js decode', base);
+  line('flowlens: decode+enrich+map+store, whole flows', whole);
+  await flowlens(server.address, undefined, 'inline');
+  const masked: Run[] = [];
+  const worker: Run[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    masked.push(await flowlens(server.address, undefined, 'inline'));
+    worker.push(await flowlens(server.address, undefined, 'worker'));
+  }
+  line('flowlens: decode+enrich+map+store, field mask', masked);
+  line('flowlens: same, gRPC in a worker thread', worker);
+  const best = Math.max(median(masked, 'rate'), median(worker, 'rate'));
+  const ratio = (a: number) => `${(a / median(base, 'rate')).toFixed(2)}×`;
+  console.log(`${'flowlens vs baseline, whole flows'.padEnd(60)} ${ratio(median(whole, 'rate'))}`);
+  console.log(`${'flowlens vs baseline'.padEnd(60)} ${ratio(best)}`);
 } finally {
   server.stop();
 }
+breakdown(recs);

@@ -6,6 +6,8 @@ import { tolerantObserverClient } from './proto.ts';
 import type { UndecodableFrame } from './proto.ts';
 import { decodeFrame } from './flow-decoder.ts';
 import type { DecodedFrame } from './flow-decoder.ts';
+import { FrameTransport } from './frame-transport.ts';
+import type { FlowStream } from './frame-transport.ts';
 import { flowKey, ResumeWindow } from './resume-window.ts';
 import { nsToTimestamp } from './time.ts';
 import type { FlowFilter } from './flow-filter.ts';
@@ -41,6 +43,12 @@ export interface HubbleClientOptions {
   resumeSlackMs?: number;
   /** How often to ask Relay for ServerStatus and GetNodes while live; 0 turns it off. */
   statusIntervalMs?: number;
+  /**
+   * `worker` runs gRPC for the flow stream in a worker thread and decodes here, so the
+   * transport's per-message work does not queue in front of the pipeline; `inline` (the
+   * default) keeps everything on this thread.
+   */
+  transport?: 'inline' | 'worker';
   onFlow: (rec: FlowRecord) => void;
   onState?: (state: ConnectionState) => void;
 }
@@ -95,7 +103,6 @@ export const DEFAULT_FIELD_MASK = [
   'Summary',
 ];
 
-type GetFlowsStream = grpc.ClientReadableStream<DecodedFrame | UndecodableFrame>;
 type Unary = (req: object, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => void;
 
 export class HubbleClient {
@@ -103,7 +110,8 @@ export class HubbleClient {
   private readonly backoff: Backoff;
   private readonly window: ResumeWindow;
   private client: grpc.Client | undefined;
-  private stream: GetFlowsStream | undefined;
+  private stream: FlowStream | undefined;
+  private frames: FrameTransport | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private current: ConnectionState = { state: 'stopped' };
@@ -150,6 +158,8 @@ export class HubbleClient {
     s?.cancel();
     this.client?.close();
     this.client = undefined;
+    this.frames?.close();
+    this.frames = undefined;
     this.setState({ state: 'stopped' });
   }
 
@@ -168,6 +178,13 @@ export class HubbleClient {
         options['grpc.ssl_target_name_override'] = tls.serverName;
         options['grpc.default_authority'] = tls.serverName;
       }
+    }
+    if (this.opts.transport === 'worker') {
+      this.frames = new FrameTransport({
+        address: this.opts.address,
+        ...(tls ? { tls: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
+        options,
+      });
     }
     return new Observer(this.opts.address, creds, options);
   }
@@ -199,8 +216,10 @@ export class HubbleClient {
     this.setState({ state: 'connecting', attempt: this.backoff.attempts + 1 });
     const getFlows = (client as unknown as Record<string, unknown>)['GetFlows'] as (
       req: object,
-    ) => GetFlowsStream;
-    const stream = getFlows.call(client, this.request());
+    ) => FlowStream;
+    const stream = this.frames
+      ? this.frames.open(this.request())
+      : getFlows.call(client, this.request());
     this.stream = stream;
     let live = false;
     let answered = false;
