@@ -121,7 +121,18 @@ describe('layout', () => {
       for (const [id, p] of prior.positions) expect(l.positions.get(id), id).toEqual(p);
       expectNoBoxesOverlap(l);
       expectBoxesHoldTheirNodes(l, nodes);
+      expectNodesApart(l, 40);
     }
+  });
+
+  it('places new nodes clear of every placed node in a big namespace', () => {
+    const nodes = podsIn({ big: 300 });
+    const first = layout(nodes, chain(nodes));
+    const more = [...nodes, ...podsIn({ big: 330 }).slice(300)];
+    const second = layout(more, [...chain(nodes), { from: 'big/w0', to: 'big/w310' }], first);
+    for (const [id, p] of first.positions) expect(second.positions.get(id), id).toEqual(p);
+    expectNodesApart(second, 40);
+    expectBoxesHoldTheirNodes(second, more);
   });
 
   it('costs nothing but a copy when no node is new, and forgets nodes that left', () => {

@@ -51,7 +51,7 @@ const PAD_BOTTOM = 50;
 const ROW_WIDTH = 700;
 /** Simulation steps for a new namespace, and for new nodes among pinned ones. */
 const TICKS_NEW = 150;
-const TICKS_ADD = 60;
+const TICKS_ADD = 15;
 
 interface SimNode extends SimulationNodeDatum {
   id: string;
@@ -151,23 +151,19 @@ function simulate(
   ticks: number,
   half: HalfOf,
 ): Map<string, Point> {
-  const nodes: SimNode[] = [];
-  for (const [id, p] of pinned) {
-    const n: SimNode = { id, x: p.x, y: p.y, fx: p.x, fy: p.y };
-    nodes.push(n);
-  }
-  const known = new Set([...pinned.keys(), ...fresh]);
-  const links = edges
-    .filter((e) => e.from !== e.to && known.has(e.from) && known.has(e.to))
-    .map((e) => ({ source: e.from, target: e.to }));
   const near = new Map<string, Point[]>();
+  const addNear = (id: string, p: Point) => {
+    const list = near.get(id);
+    if (list) list.push(p);
+    else near.set(id, [p]);
+  };
   for (const e of edges) {
     const a = pinned.get(e.from);
     const b = pinned.get(e.to);
-    if (a && !b) near.set(e.to, [...(near.get(e.to) ?? []), a]);
-    if (b && !a) near.set(e.from, [...(near.get(e.from) ?? []), b]);
+    if (a && !b) addNear(e.to, a);
+    if (b && !a) addNear(e.from, b);
   }
-  fresh.forEach((id, i) => {
+  const moving: SimNode[] = fresh.map((id, i) => {
     // Start beside the nodes it talks to (or the box's middle), on a sunflower spiral so no two
     // fresh nodes start on the same spot.
     const ps = near.get(id);
@@ -179,9 +175,24 @@ function simulate(
       : centre;
     const r = SPACING * Math.sqrt(i + 1);
     const a = i * 2.399963;
-    const n: SimNode = { id, x: base.x + r * Math.cos(a), y: base.y + r * Math.sin(a) };
-    nodes.push(n);
+    return { id, x: base.x + r * Math.cos(a), y: base.y + r * Math.sin(a) };
   });
+  // Only pinned nodes within reach of where the new ones start take part: forces on the rest
+  // would be computed and thrown away, and in a big namespace that is nearly all the cost.
+  // `legalize` below still keeps new nodes clear of every pinned one.
+  const reach = SPACING * 6;
+  const nodes: SimNode[] = [];
+  for (const [id, p] of pinned) {
+    const close =
+      pinned.size <= 40 ||
+      moving.some((m) => Math.abs((m.x ?? 0) - p.x) < reach && Math.abs((m.y ?? 0) - p.y) < reach);
+    if (close) nodes.push({ id, x: p.x, y: p.y, fx: p.x, fy: p.y });
+  }
+  nodes.push(...moving);
+  const inSim = new Set(nodes.map((n) => n.id));
+  const links = edges
+    .filter((e) => e.from !== e.to && inSim.has(e.from) && inSim.has(e.to))
+    .map((e) => ({ source: e.from, target: e.to }));
   const sim = forceSimulation(nodes)
     .stop()
     .force(
@@ -205,7 +216,7 @@ function simulate(
     .force('y', forceY(centre.y).strength(0.06));
   // The sunflower start is already free of overlaps, so a big namespace needs fewer steps: this
   // keeps a first layout of a thousand nodes well under a second.
-  const steps = Math.max(20, Math.round(ticks * Math.min(1, 200 / nodes.length)));
+  const steps = Math.max(Math.min(20, ticks), Math.round(ticks * Math.min(1, 200 / nodes.length)));
   for (let i = 0; i < steps; i++) {
     sim.tick();
     if (!room) continue;
@@ -216,12 +227,58 @@ function simulate(
       n.y = Math.min(room.y + room.h - PAD_BOTTOM, Math.max(room.y + PAD_TOP, n.y ?? 0));
     }
   }
-  const out = new Map<string, Point>();
-  for (const n of nodes) {
-    // Pinned nodes go back exactly as they came: rounding them would move them.
-    out.set(n.id, pinned.get(n.id) ?? { x: Math.round(n.x ?? 0), y: Math.round(n.y ?? 0) });
+  // Pinned nodes go back exactly as they came: rounding them would move them.
+  const out = new Map<string, Point>(pinned);
+  const radius = (id: string) => Math.max(SPACING, half(id));
+  for (const m of moving) {
+    const at = legalize(m.id, { x: m.x ?? 0, y: m.y ?? 0 }, out, radius, room, half);
+    out.set(m.id, { x: Math.round(at.x), y: Math.round(at.y) });
   }
   return out;
+}
+
+/**
+ * `p`, or the nearest spot on a spiral around it (inside `room`) that keeps `id` clear of every
+ * node already in `placed`. The simulation only saw the pinned nodes near the start, and a
+ * crowded room can leave two nodes on top of each other; this is the guarantee.
+ */
+function legalize(
+  id: string,
+  p: Point,
+  placed: ReadonlyMap<string, Point>,
+  radius: (id: string) => number,
+  room: Rect | undefined,
+  half: HalfOf,
+): Point {
+  const r = radius(id);
+  const clear = (q: Point) => {
+    for (const [other, o] of placed) {
+      const min = 0.9 * (r + radius(other));
+      if (
+        Math.abs(o.x - q.x) < min &&
+        Math.abs(o.y - q.y) < min &&
+        Math.hypot(o.x - q.x, o.y - q.y) < min
+      ) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const inside = (q: Point) =>
+    !room ||
+    (q.x >= room.x + half(id) &&
+      q.x <= room.x + room.w - half(id) &&
+      q.y >= room.y + PAD_TOP &&
+      q.y <= room.y + room.h - PAD_BOTTOM);
+  if (clear(p)) return p;
+  // The spiral reaches past the edge of any namespace this layout builds before it gives up.
+  for (let i = 1; i <= 20_000; i++) {
+    const d = (SPACING / 2) * Math.sqrt(i);
+    const a = i * 2.399963;
+    const q = { x: p.x + d * Math.cos(a), y: p.y + d * Math.sin(a) };
+    if (inside(q) && clear(q)) return q;
+  }
+  return p;
 }
 
 /**
@@ -244,6 +301,15 @@ export function layout(
   const nsOfId = new Map(nodes.map((n) => [n.id, nsOf(n)]));
   const halves = new Map(nodes.map((n) => [n.id, halfWidth(n.label)]));
   const half: HalfOf = (id) => halves.get(id) ?? halfWidth(undefined);
+  /** Edges inside each namespace, sorted out once rather than once per namespace. */
+  const within = new Map<string, LayoutEdge[]>();
+  for (const e of edges) {
+    const ns = nsOfId.get(e.from);
+    if (ns === undefined || ns !== nsOfId.get(e.to)) continue;
+    const list = within.get(ns);
+    if (list) list.push(e);
+    else within.set(ns, [e]);
+  }
   const oldBoxes = new Map((previous?.boxes ?? []).map((b) => [b.namespace, b]));
   const positions = new Map<string, Point>();
   const boxes = new Map<string, Rect>();
@@ -271,7 +337,7 @@ export function layout(
       const others = [...oldBoxes.values()]
         .filter((b) => b.namespace !== ns && groups.has(b.namespace))
         .map((b) => boxes.get(b.namespace) ?? b);
-      const local = edges.filter((e) => nsOfId.get(e.from) === ns && nsOfId.get(e.to) === ns);
+      const local = within.get(ns) ?? [];
       const centre = { x: old.x + old.w / 2, y: old.y + old.h / 2 };
       placed = simulate(pinned, added, local, centre, freeRoom(old, others), TICKS_ADD, half);
     }
@@ -286,7 +352,7 @@ export function layout(
   const order = packOrder(fresh, [...boxes.keys()], edges, nsOfId);
   const local = order.map((ns) => {
     const ids = groups.get(ns)!.sort();
-    const inside = edges.filter((e) => nsOfId.get(e.from) === ns && nsOfId.get(e.to) === ns);
+    const inside = within.get(ns) ?? [];
     const placed = simulate(new Map(), ids, inside, { x: 0, y: 0 }, undefined, TICKS_NEW, half);
     const want = needed(placed, half);
     return { ns, placed, want: { ...want, w: Math.max(want.w, titleWidth(ns)) } };
