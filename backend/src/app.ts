@@ -190,6 +190,8 @@ export class App {
           liveMap: this.liveMap,
           model: this.model,
           replay: () => this.pacer,
+          // Only when the model came from manifests: their text is each policy's own.
+          ...(this.manifestResult ? { manifests: this.opts.manifests } : {}),
         }),
         ...this.demoRoutes(),
         '/api/explain': {

@@ -86,6 +86,33 @@ describe('policy, flow and replay endpoints', () => {
     }
   });
 
+  it('shows a policy loaded from manifests as its file has it, comments and all', async () => {
+    const { http } = await start({
+      mode: 'offline',
+      manifests: [join(ROOT, 'tests/fixtures/manifests/shop')],
+    });
+    const e = await post<Explanation>(`${http}/api/explain`, {
+      from: 'shop/frontend',
+      to: 'data/svc/db',
+      port: 5432,
+    });
+    const rule = e.body.rules?.find((r) => r.policy === 'data/db-from-api');
+    expect(rule).toMatchObject({ section: 'ingress', index: 0, effect: 'near-peer' });
+    const { status, body } = await get<PolicyText>(
+      `${http}/api/policy?${new URLSearchParams({ kind: rule!.kind, name: rule!.policy })}`,
+    );
+    expect(status).toBe(200);
+    expect(body.source).toBe('manifest');
+    // The author's flow style survives; a re-serialisation would have expanded it.
+    expect(body.yaml).toContain('matchLabels: { app: db }');
+    const range = body.rules.find((r) => r.section === 'ingress' && r.index === 0)!;
+    const lines = body.yaml
+      .split('\n')
+      .slice(range.startLine - 1, range.endLine)
+      .join('\n');
+    expect(lines).toMatch(/^ *- from:[\s\S]*namespaceSelector[\s\S]*port: 5432 }$/);
+  });
+
   it('answers unknown policies with 404 and bad queries with 400', async () => {
     const { http } = await start();
     expect((await get(`${http}/api/policy?name=shop/nope`)).status).toBe(404);

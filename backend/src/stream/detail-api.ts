@@ -8,12 +8,15 @@ import { policyText, type PolicyKind } from '../policy/core/policy-yaml.ts';
 import type { FlowStore } from '../store/flow-store.ts';
 import type { ReplayPacer } from '../store/replay-pacer.ts';
 import { BadRequest, type Route } from './http-server.ts';
+import { policyKey, readPolicyTexts } from './manifest-text.ts';
 
 export interface DetailContext {
   store: FlowStore;
   model?: ClusterView;
   /** Replay mode: the pacer; undefined otherwise. */
   replay?: () => ReplayPacer | undefined;
+  /** The manifest files the model was loaded from, for each policy's own text. */
+  manifests?: string[];
 }
 
 const KINDS: readonly PolicyKind[] = [
@@ -59,6 +62,13 @@ function progressJson(p: ReplayPacer) {
 }
 
 export function detailRoutes(ctx: DetailContext): Record<string, Route> {
+  // Read once, on the first policy asked for: the model does not reload its manifests either.
+  let texts: Promise<Map<string, string>> | undefined;
+  const manifestText = async (kind: PolicyKind, p: AnyPolicy): Promise<string | undefined> => {
+    if (!ctx.manifests?.length) return undefined;
+    texts ??= readPolicyTexts(ctx.manifests).catch(() => new Map<string, string>());
+    return (await texts).get(policyKey(kind, p.metadata.namespace, p.metadata.name));
+  };
   const pacer = () => {
     const p = ctx.replay?.();
     if (!p) throw new BadRequest('not replaying a recording: there is no pace to set');
@@ -67,7 +77,7 @@ export function detailRoutes(ctx: DetailContext): Record<string, Route> {
   return {
     '/api/policy': {
       method: 'GET',
-      handle: ({ url }) => {
+      handle: async ({ url }) => {
         const q = url.searchParams;
         const kind = q.get('kind');
         if (kind !== null && !(KINDS as readonly string[]).includes(kind)) {
@@ -81,7 +91,7 @@ export function detailRoutes(ctx: DetailContext): Record<string, Route> {
         const kinds = kind ? [kind as PolicyKind] : KINDS;
         for (const k of kinds) {
           const p = ctx.model && find(ctx.model, k, ns, name);
-          if (p) return { json: { ...policyText(k, p), source: 'serialized' } };
+          if (p) return { json: policyText(k, p, await manifestText(k, p)) };
         }
         const who = ns ? `${ns}/${name}` : name;
         return { status: 404, json: { error: `no ${kind ?? 'policy'} ${who} in the model` } };

@@ -1,6 +1,6 @@
 // A policy as YAML text, with the line range of every rule and selector in it, so the UI can
-// highlight the rule an Explanation names (`RuleMatch`: section, index, spec). The model keeps
-// objects, not the text they came from, so the text is serialised here; lines are counted on
+// highlight the rule an Explanation names (`RuleMatch`: section, index, spec). The text is the
+// manifest's own when the caller has it, else the object serialised here; lines are counted on
 // that same text, never on a second rendering that could differ.
 import { LineCounter, parseDocument, stringify, isMap, isPair, isScalar, type Node } from 'yaml';
 import type { CiliumNetworkPolicy, NetworkPolicy } from '../../k8s/objects.ts';
@@ -25,6 +25,8 @@ export interface PolicyText {
   namespace?: string;
   name: string;
   yaml: string;
+  /** `manifest`: the text of the file it was loaded from; `serialized`: rendered from the model. */
+  source: 'manifest' | 'serialized';
   rules: RuleRange[];
 }
 
@@ -65,8 +67,12 @@ function pairIn(node: unknown, key: string) {
   return node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
 }
 
-export function policyText(kind: PolicyKind, p: NetworkPolicy | CiliumNetworkPolicy): PolicyText {
-  const yaml = stringify(document(kind, p), { lineWidth: 0 });
+export function policyText(
+  kind: PolicyKind,
+  p: NetworkPolicy | CiliumNetworkPolicy,
+  manifest?: string,
+): PolicyText {
+  const yaml = manifest ?? stringify(document(kind, p), { lineWidth: 0 });
   const lines = new LineCounter();
   const doc = parseDocument(yaml, { lineCounter: lines });
   const line = (offset: number) => lines.linePos(offset).line;
@@ -97,7 +103,8 @@ export function policyText(kind: PolicyKind, p: NetworkPolicy | CiliumNetworkPol
       });
     }
   }
-  const out: PolicyText = { kind, name: p.metadata.name, yaml, rules };
+  const source = manifest === undefined ? 'serialized' : 'manifest';
+  const out: PolicyText = { kind, name: p.metadata.name, yaml, source, rules };
   if (p.metadata.namespace && kind !== 'CiliumClusterwideNetworkPolicy') {
     out.namespace = p.metadata.namespace;
   }
