@@ -32,7 +32,7 @@ for (const f of files) {
     encoding: 'utf8',
     env: { ...process.env, ...(quick ? { FLOWLENS_BENCH_QUICK: '1' } : {}) },
     // The soak runs as long as it was told; everything else finishes in a few minutes.
-    timeout: (f.startsWith('soak') ? soakSeconds + 300 : 600) * 1000,
+    timeout: (f.startsWith('soak') ? soakSeconds + 300 : 1200) * 1000,
     maxBuffer: 16 * 1024 * 1024,
   });
   if (r.error) console.log(`${f}: ${r.error.message}`);
