@@ -189,6 +189,7 @@ describe('hostile WebSocket messages', () => {
     c.ws.send(JSON.stringify({ type: 'subscribe', v: 1, limit: 5 }));
     await waitFor(() => c.messages.some((m) => m.type === 'snapshot'), 'a snapshot after all that');
   });
+
   it('coalesces a client resubscribing in a loop, ending on its newest filter', async () => {
     const { app, ws } = await start();
     const c = await open(ws);
