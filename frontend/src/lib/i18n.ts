@@ -131,6 +131,10 @@ const en = {
   ruleAt: (section: string, n: number) => `${section} rule ${n}`,
   speed: 'Replay speed',
   egress: 'egress',
+  policySource: {
+    manifest: 'as written in its manifest',
+    serialized: 'as the cluster model holds it',
+  } as Record<string, string>,
   ingress: 'ingress',
   max: 'max',
 };
@@ -264,6 +268,7 @@ const ko: typeof en = {
   ruleAt: (section: string, n: number) => `${section} 규칙 ${n}`,
   speed: '재생 속도',
   egress: '이그레스',
+  policySource: { manifest: '매니페스트에 적힌 그대로', serialized: '클러스터 모델에 있는 그대로' },
   ingress: '인그레스',
   max: '최대',
 };
