@@ -33,6 +33,36 @@ function computed(l: Locator, prop: string): Promise<string> {
   );
 }
 
+/**
+ * A point three pixels beside the middle of a forwarded edge's line, in page coordinates, where
+ * nothing but that edge's hover target is (a node or another edge may cover some middles).
+ */
+function besideAnEdge(page: Page): Promise<{ x: number; y: number } | undefined> {
+  return page.locator('[data-testid=edge][data-verdict=forwarded]').evaluateAll((els) => {
+    type Path = {
+      getTotalLength(): number;
+      getPointAtLength(n: number): { x: number; y: number };
+      getScreenCTM(): { a: number; b: number; c: number; d: number; e: number; f: number };
+      getAttribute(name: string): string | null;
+    };
+    const doc = globalThis as unknown as {
+      document: { elementFromPoint(x: number, y: number): Path | null };
+    };
+    for (const el of els as unknown as Path[]) {
+      const p = el.getPointAtLength(el.getTotalLength() / 2);
+      const m = el.getScreenCTM();
+      const at = { x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f + 3 };
+      const hit = doc.document.elementFromPoint(at.x, at.y);
+      if (
+        (hit?.getAttribute('class') ?? '').split(' ').includes('hit') &&
+        hit.getAttribute('data-id') === el.getAttribute('data-id')
+      )
+        return at;
+    }
+    return undefined;
+  });
+}
+
 const viewBox = (page: Page) => page.locator('[data-testid=map]').getAttribute('viewBox');
 
 async function mapReady(page: Page): Promise<void> {
@@ -79,6 +109,11 @@ describe('the service map in a browser', { timeout: 90_000 }, () => {
     // One tooltip element for the map, filled from the edge under the pointer.
     await dropped.dispatchEvent('pointerover');
     expect(await page.getByRole('tooltip').textContent()).toMatch(/\/\d+\n.*\d+ dropped/);
+    // A real pointer a few pixels beside an edge's line still finds it.
+    const beside = await besideAnEdge(page);
+    expect(beside).toBeDefined();
+    await page.mouse.move(beside!.x, beside!.y);
+    expect(await page.getByRole('tooltip').textContent()).toMatch(/ → .*\n.*\/\d+\n\d+ forwarded/);
     const forwarded = page.locator('[data-testid=edge][data-verdict=forwarded]').first();
     expect(await computed(forwarded, 'stroke')).toBe('rgb(47, 143, 91)');
     // Dark mode is the same drawing on the dark theme's variables.

@@ -29,9 +29,12 @@ export function serializeMap(svg: SVGSVGElement, area: Rect, background: string)
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const from = [svg, ...svg.querySelectorAll('*')];
   const to = [clone, ...clone.querySelectorAll('*')];
+  const drop: Element[] = [];
   from.forEach((el, i) => {
     const target = to[i];
     if (!(target instanceof SVGElement) || el === svg) return;
+    // Hover targets are invisible on screen and would only bloat the file.
+    if (el.classList.contains('hit')) drop.push(target);
     const cs = getComputedStyle(el);
     const style = PROPS.map((p) => [p, cs.getPropertyValue(p)] as const)
       .filter(([, v]) => v !== '')
@@ -40,6 +43,7 @@ export function serializeMap(svg: SVGSVGElement, area: Rect, background: string)
     if (style) target.setAttribute('style', style);
     target.removeAttribute('class');
   });
+  for (const el of drop) el.remove();
   // The on-screen pan/zoom is not part of the picture: the file shows the whole map.
   clone.setAttribute('viewBox', `${area.x} ${area.y} ${area.w} ${area.h}`);
   clone.setAttribute('width', String(Math.round(area.w)));
