@@ -53,11 +53,9 @@ function besideAnEdge(page: Page): Promise<{ x: number; y: number } | undefined>
       const m = el.getScreenCTM();
       const at = { x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f + 3 };
       const hit = doc.document.elementFromPoint(at.x, at.y);
-      if (
-        (hit?.getAttribute('class') ?? '').split(' ').includes('hit') &&
-        hit.getAttribute('data-id') === el.getAttribute('data-id')
-      )
-        return at;
+      if (!hit) continue;
+      const isHit = (hit.getAttribute('class') ?? '').split(' ').includes('hit');
+      if (isHit && hit.getAttribute('data-id') === el.getAttribute('data-id')) return at;
     }
     return undefined;
   });
