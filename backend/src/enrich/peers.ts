@@ -108,21 +108,30 @@ interface PodFacts {
   service?: string;
 }
 
+/** The last facts made for an address, with what they were made from. */
+interface Slot {
+  namespace: string;
+  pod: string;
+  identity: number | undefined;
+  labelCount: number;
+  facts: PodFacts;
+}
+
 /**
- * Pod facts by (namespace, pod, identity, Hubble's label count), valid for one model revision:
- * the hot path then looks a pod up once, not on every flow.
+ * Pod facts by (namespace, pod, identity, Hubble's label count, address), valid for one model
+ * revision: the hot path then looks a pod up once, not on every flow. The first probe is by the
+ * address alone (the decoder hands out one string per address, whose hash V8 keeps, so it costs
+ * no key building); an address seen with two endpoints falls back to the composite key.
  */
 export class PodFactsCache {
   private revision = -1;
   private readonly facts = new Map<string, PodFacts>();
+  private readonly byAddress = new Map<string, Slot>();
   /** Bounds the cache between model changes (pod churn without a revision is impossible). */
   private static readonly MAX = 50_000;
 
   get(model: ClusterView, k: string, make: () => PodFacts): PodFacts {
-    if (model.revision !== this.revision) {
-      this.facts.clear();
-      this.revision = model.revision;
-    }
+    this.sync(model);
     let f = this.facts.get(k);
     if (!f) {
       if (this.facts.size >= PodFactsCache.MAX) this.facts.clear();
@@ -131,6 +140,47 @@ export class PodFactsCache {
     }
     return f;
   }
+
+  /** Facts for Hubble's endpoint at this address, if made before under this revision. */
+  endpoint(model: ClusterView, ep: Endpoint, ip: string): PodFacts | undefined {
+    this.sync(model);
+    const s = this.byAddress.get(ip);
+    if (
+      s &&
+      s.namespace === ep.namespace &&
+      s.pod === ep.pod_name &&
+      s.identity === ep.identity &&
+      s.labelCount === (ep.labels?.length ?? 0)
+    ) {
+      return s.facts;
+    }
+    return this.facts.get(endpointKey(ep, ip));
+  }
+
+  setEndpoint(ep: Endpoint, ip: string, facts: PodFacts): void {
+    if (this.byAddress.size >= PodFactsCache.MAX) this.byAddress.clear();
+    if (this.facts.size >= PodFactsCache.MAX) this.facts.clear();
+    this.byAddress.set(ip, {
+      namespace: ep.namespace ?? '',
+      pod: ep.pod_name ?? '',
+      identity: ep.identity,
+      labelCount: ep.labels?.length ?? 0,
+      facts,
+    });
+    this.facts.set(endpointKey(ep, ip), facts);
+  }
+
+  private sync(model: ClusterView): void {
+    if (model.revision !== this.revision) {
+      this.facts.clear();
+      this.byAddress.clear();
+      this.revision = model.revision;
+    }
+  }
+}
+
+function endpointKey(ep: Endpoint, ip: string): string {
+  return `${ep.namespace}/${ep.pod_name}/${ep.identity ?? ''}/${ep.labels?.length ?? 0}/${ip}`;
 }
 
 function podFacts(pod: Pod | undefined, ep: Endpoint | undefined, ctx: PeerContext): PodFacts {
@@ -202,15 +252,11 @@ export function resolvePeer(
 
   const model = ctx.model;
   if (ep?.pod_name && ep.namespace) {
-    const make = () =>
-      podFacts(model.pod(ep.namespace!, ep.pod_name!) ?? model.podByIP(ip), ep, ctx);
-    const facts = ctx.cache
-      ? ctx.cache.get(
-          model,
-          `${ep.namespace}/${ep.pod_name}/${ep.identity ?? ''}/${ep.labels?.length ?? 0}/${ip}`,
-          make,
-        )
-      : make();
+    let facts = ctx.cache?.endpoint(model, ep, ip);
+    if (!facts) {
+      facts = podFacts(model.pod(ep.namespace, ep.pod_name) ?? model.podByIP(ip), ep, ctx);
+      ctx.cache?.setEndpoint(ep, ip, facts);
+    }
     return podPeer(base, facts);
   }
   base.labels = displayLabels(ep?.labels);
