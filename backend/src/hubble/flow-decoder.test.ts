@@ -208,4 +208,11 @@ describe('flow-decoder gives what proto-loader and wire.ts gave', () => {
     const frame = Buffer.concat([flowFrame(first), flowFrame(new Uint8Array())]);
     expect(expectSame(frame)).toMatchObject({ timeNs: undefined });
   });
+
+  it('hands out one object per recurring endpoint and one string per recurring label', () => {
+    const [a, b] = demoFrames(2, true).map((f) => decodeFrame(f).res.flow!);
+    expect(a!.source).toStrictEqual(b!.source);
+    expect(a!.source).toBe(b!.source);
+    expect(a!.node_name).toBe(b!.node_name);
+  });
 });

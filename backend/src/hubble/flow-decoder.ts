@@ -15,6 +15,16 @@ import { Buffer } from 'node:buffer';
 import type { FlowsResponse } from './types.ts';
 import { formatTimeNs } from './time.ts';
 import { Kind, RESPONSE } from './flow-schema.ts';
+import {
+  enter,
+  internedString,
+  leave,
+  SHARED,
+  SHARED_SLOTS,
+  sharedSub,
+  sub,
+} from './decode-reuse.ts';
+import type { DecodeFn, SharedEntry } from './decode-reuse.ts';
 import type { Field, MessageType } from './flow-schema.ts';
 
 type Obj = Record<string, unknown>;
@@ -54,22 +64,6 @@ function timestampNs(r: Reader, depth: number): bigint {
   return seconds * NS_PER_S + BigInt(nanos);
 }
 
-/** Reads a sub-message's length and bounds the reader to it; returns the bound to restore. */
-function enter(r: Reader): number {
-  const len = r.uint32();
-  const end = r.pos + len;
-  if (end > r.len) throw new RangeError('index out of range');
-  const outer = r.len;
-  r.len = end;
-  return outer;
-}
-
-/** A sub-message must end exactly on its bound, or the bytes are not what they claim. */
-function leave(r: Reader, outer: number): void {
-  if (r.pos !== r.len) throw new RangeError('index out of range');
-  r.len = outer;
-}
-
 function ordered(o: Obj, keys: readonly string[]): Obj {
   const out: Obj = {};
   for (const k of keys) if (k in o) out[k] = o[k];
@@ -81,56 +75,6 @@ function time(r: Reader, depth: number): bigint {
   const ns = timestampNs(r, depth);
   leave(r, outer);
   return ns;
-}
-
-// Most strings of a flow (labels, names, namespaces, addresses) are the same as in the flows
-// before it. Returning the one string already made for the same bytes saves decoding it and,
-// more, saves the history from holding a copy per flow, which the garbage collector would
-// otherwise copy and mark again and again. Direct-mapped by a hash of the bytes; ASCII only, so
-// the bytes can be compared with the string's characters directly.
-const INTERN_SLOTS = 4096;
-const INTERN_MAX_BYTES = 64;
-const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
-
-function internedString(r: Reader): string {
-  const len = r.uint32();
-  const buf = r.buf as Buffer;
-  const start = r.pos;
-  const end = start + len;
-  // Past the bound protobufjs clips the string to what is there; so does this.
-  if (len > INTERN_MAX_BYTES || end > r.len) {
-    r.pos = Math.min(end, r.len);
-    return buf.toString('utf8', start, r.pos);
-  }
-  let h = 0x811c9dc5 ^ len;
-  let bits = 0;
-  for (let i = start; i < end; i++) {
-    const b = buf[i]!;
-    bits |= b;
-    h = Math.imul(h ^ b, 0x01000193);
-  }
-  r.pos = end;
-  if (bits & 0x80) return buf.toString('utf8', start, end);
-  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
-  const hit = interned[slot];
-  if (hit !== undefined && hit.length === len) {
-    let i = 0;
-    while (i < len && hit.charCodeAt(i) === buf[start + i]) i++;
-    if (i === len) return hit;
-  }
-  // For ASCII bytes latin1 and UTF-8 decode alike, and latin1 is the cheaper decoder.
-  const s = buf.toString('latin1', start, end);
-  interned[slot] = s;
-  return s;
-}
-
-type DecodeFn = (r: Reader, depth: number) => Obj;
-
-function sub(r: Reader, decode: DecodeFn, depth: number): Obj {
-  const outer = enter(r);
-  const o = decode(r, depth);
-  leave(r, outer);
-  return o;
 }
 
 function flowTime(r: Reader, depth: number): string {
@@ -162,6 +106,13 @@ const specials = {
   },
 };
 
+/** The expression that decodes a sub-message field, sharing it when its type recurs. */
+function decodeSub(f: Field, j: number): string {
+  return SHARED.has(f.type!.name)
+    ? `shared(r, D[${j}], depth + 1, T[${j}])`
+    : `sub(r, D[${j}], depth + 1)`;
+}
+
 /** The statement that reads one field into `o`; `j` indexes the field's type or enum table. */
 function statement(f: Field, key: string, j: number): string {
   const store = (v: string) => `o[${key}] = ${v};`;
@@ -189,9 +140,9 @@ function statement(f: Field, key: string, j: number): string {
     case Kind.Strings:
       return push('intern(r)');
     case Kind.Message:
-      return store(`sub(r, D[${j}], depth + 1)`);
+      return store(`${decodeSub(f, j)}`);
     case Kind.Messages:
-      return push(`sub(r, D[${j}], depth + 1)`);
+      return push(`${decodeSub(f, j)}`);
     case Kind.Time:
       return store('S.time(r, depth + 1)');
     case Kind.FlowTime:
@@ -260,19 +211,13 @@ function compileAll(root: MessageType): DecodeFn[] {
     'E',
     'K',
     'S',
+    'shared',
+    'T',
     `return [${sources.join(',\n')}];`,
   ) as (...args: unknown[]) => DecodeFn[];
-  D.push(
-    ...factory(
-      internedString,
-      sub,
-      ordered,
-      D,
-      enums,
-      types.map((t) => t.keys),
-      specials,
-    ),
-  );
+  const tables = types.map(() => new Array<SharedEntry | undefined>(SHARED_SLOTS));
+  const keys = types.map((t) => t.keys);
+  D.push(...factory(internedString, sub, ordered, D, enums, keys, specials, sharedSub, tables));
   return D;
 }
 

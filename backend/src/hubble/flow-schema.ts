@@ -43,6 +43,8 @@ export interface Field {
 }
 
 export interface MessageType {
+  /** The proto's full name, e.g. `flow.Endpoint`. */
+  name: string;
   /** Fields by number, for the small numbers most fields have. */
   dense: (Field | undefined)[];
   /** The large numbers (Hubble's policy fields, Summary, extensions). */
@@ -80,7 +82,7 @@ const built = new Map<string, MessageType>();
 function build(fullName: string): MessageType {
   const hit = built.get(fullName);
   if (hit) return hit;
-  const type: MessageType = { dense: [], sparse: new Map(), keys: [] };
+  const type: MessageType = { name: fullName, dense: [], sparse: new Map(), keys: [] };
   built.set(fullName, type);
   const fields = [...messageDescriptor(fullName)].sort((a, b) => a.number - b.number);
   for (const fd of fields) {

@@ -180,7 +180,11 @@ export interface FlowsResponse {
   time?: string;
 }
 
-/** A flow record as flowlens carries it: the flow plus the envelope it arrived in. */
+/**
+ * A flow record as flowlens carries it: the flow plus the envelope it arrived in. Flows from
+ * the Hubble client share their recurring parts (endpoints, addresses, services) with other
+ * flows: treat them as read-only.
+ */
 export interface FlowRecord {
   flow: HubbleFlow;
   nodeName: string;
