@@ -8,7 +8,16 @@ import {
   searchNodes,
   shortLabel,
 } from './map-select.ts';
-import { centreOn, fitView, panBy, showPoints, unitsPerPixel, zoomAt } from './map-view.ts';
+import {
+  centreOn,
+  clientToMap,
+  fitView,
+  panBy,
+  pointsBounds,
+  showPoints,
+  unitsPerPixel,
+  zoomAt,
+} from './map-view.ts';
 
 describe('viewport', () => {
   it('fits the content with a margin at the element aspect ratio', () => {
@@ -51,6 +60,31 @@ describe('viewport', () => {
     );
     expect(wide.w).toBeGreaterThan(2000);
     expect(unitsPerPixel(v, 200, 100)).toBe(2);
+  });
+});
+
+describe('pointer and bounds', () => {
+  it('maps a client point to the map, with the letterbox of a "meet" drawing', () => {
+    // A 2:1 view in a 400×400 element: drawn 400×200, centred, 100 px bands above and below.
+    const v = { x: 0, y: 0, w: 800, h: 400 };
+    const el = { left: 10, top: 20, width: 400, height: 400 };
+    expect(clientToMap(v, el, 10, 120)).toEqual({ x: 0, y: 0 });
+    expect(clientToMap(v, el, 410, 320)).toEqual({ x: 800, y: 400 });
+    expect(clientToMap(v, { ...el, width: 0 }, 0, 0)).toEqual({ x: 400, y: 200 });
+  });
+
+  it('bounds points with padding, and nothing for no points', () => {
+    expect(
+      pointsBounds(
+        [
+          { x: 0, y: 0 },
+          { x: 10, y: 20 },
+        ],
+        5,
+        1,
+      ),
+    ).toEqual({ x: -5, y: -1, w: 20, h: 22 });
+    expect(pointsBounds([], 5, 5)).toBeUndefined();
   });
 });
 

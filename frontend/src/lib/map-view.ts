@@ -65,3 +65,34 @@ export function viewBoxAttr(v: ViewBox): string {
   const r = (n: number) => Math.round(n * 10) / 10;
   return `${r(v.x)} ${r(v.y)} ${r(v.w)} ${r(v.h)}`;
 }
+
+/** The box around `points`, padded by `padX`/`padY`; undefined for no points. */
+export function pointsBounds(
+  points: readonly Point[],
+  padX: number,
+  padY: number,
+): Rect | undefined {
+  if (points.length === 0) return undefined;
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const x = Math.min(...xs) - padX;
+  const y = Math.min(...ys) - padY;
+  return { x, y, w: Math.max(...xs) + padX - x, h: Math.max(...ys) + padY - y };
+}
+
+/**
+ * A point on the element (client coordinates; `el` is its client rect) in map coordinates. The
+ * SVG is drawn "meet", centred, so the view may not fill the element on one axis.
+ */
+export function clientToMap(
+  v: ViewBox,
+  el: { left: number; top: number; width: number; height: number },
+  clientX: number,
+  clientY: number,
+): Point {
+  if (el.width <= 0 || el.height <= 0) return { x: v.x + v.w / 2, y: v.y + v.h / 2 };
+  const u = unitsPerPixel(v, el.width, el.height);
+  const offX = (el.width - v.w / u) / 2;
+  const offY = (el.height - v.h / u) / 2;
+  return { x: v.x + (clientX - el.left - offX) * u, y: v.y + (clientY - el.top - offY) * u };
+}
