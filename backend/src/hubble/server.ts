@@ -188,7 +188,10 @@ export class HubbleServer {
       else if (since === undefined && until === undefined && req.follow) history = [];
       for (const r of history) {
         if (!open) return;
-        await writeWithBackpressure(call, toWire(r));
+        // Awaiting only when the write asks to wait: an await per frame costs a trip through
+        // the microtask queue per flow, a good part of serving history as fast as it is read.
+        const wait = writeWithBackpressure(call, toWire(r));
+        if (wait) await wait;
       }
       if (!req.follow) return;
       while (open) {
@@ -211,7 +214,9 @@ export class HubbleServer {
         }
         if (r.seq <= lastSeq) continue;
         if (until !== undefined && r.timeNs > until) return;
-        if (selected(r)) await writeWithBackpressure(call, toWire(r));
+        if (!selected(r)) continue;
+        const wait = writeWithBackpressure(call, toWire(r));
+        if (wait) await wait;
       }
     } finally {
       unfollow?.();
