@@ -63,6 +63,20 @@ function policyRefs(list: PolicyRefWire[] | undefined, out: PolicyRef[]): void {
   }
 }
 
+/**
+ * Most flows name no policy; they all share this one empty list instead of holding two each in
+ * history. Enriched flows are read-only; frozen, a push here would fail loudly.
+ */
+const NO_REFS = Object.freeze([]) as unknown as PolicyRef[];
+
+function refsOf(a: PolicyRefWire[] | undefined, b: PolicyRefWire[] | undefined): PolicyRef[] {
+  if (!a?.length && !b?.length) return NO_REFS;
+  const out: PolicyRef[] = [];
+  policyRefs(a, out);
+  policyRefs(b, out);
+  return out;
+}
+
 function pathOf(url: string): string {
   try {
     return new URL(url, 'http://x.invalid').pathname;
@@ -116,12 +130,8 @@ export class Enricher<E extends ExplainResult = ExplainResult> {
     );
     this.linkServices(flow, source, destination);
 
-    const allowedBy: PolicyRef[] = [];
-    const deniedBy: PolicyRef[] = [];
-    policyRefs(flow.egress_allowed_by, allowedBy);
-    policyRefs(flow.ingress_allowed_by, allowedBy);
-    policyRefs(flow.egress_denied_by, deniedBy);
-    policyRefs(flow.ingress_denied_by, deniedBy);
+    const allowedBy = refsOf(flow.egress_allowed_by, flow.ingress_allowed_by);
+    const deniedBy = refsOf(flow.egress_denied_by, flow.ingress_denied_by);
 
     this.seq += 1;
     const out: EnrichedFlow<E> = {
