@@ -12,6 +12,8 @@ import type { FromWorker, ToWorker, WorkerSetup } from './frame-protocol.ts';
 
 /** Frames per batch: big enough to amortise a postMessage, small enough to stay fresh. */
 const BATCH_FRAMES = 256;
+/** How long a frame may wait for its batch to fill. */
+const FLUSH_MS = 4;
 /** Batches the main thread may hold unprocessed before the stream is paused (back-pressure). */
 const MAX_UNACKED = 8;
 
@@ -79,9 +81,10 @@ function open(id: number, request: object): void {
     bytes += frame.length;
     if (batch.length >= BATCH_FRAMES) flush();
     else if (!scheduled) {
-      // A quiet stream still delivers each frame on the next turn of the loop.
+      // A quiet stream still delivers each frame within a few milliseconds; waiting that long
+      // lets a busy one fill its batches, and each batch costs a message both ways.
       scheduled = true;
-      setImmediate(flush);
+      setTimeout(flush, FLUSH_MS);
     }
   });
   call.on('error', (err: grpc.ServiceError) => {
