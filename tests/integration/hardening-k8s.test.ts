@@ -127,7 +127,7 @@ describe('watch faults', () => {
     expect(st.lists).toBeGreaterThanOrEqual(lists + 25);
     expect(st.errors).toBeGreaterThanOrEqual(25);
     await waitFor(() => resource(source, 'Pod').state === 'synced', 'synced after the storm');
-  });
+  }, 60_000);
 
   it('survives a watch cut in the middle of an event, missing nothing', async () => {
     const { fake, model, source } = await setup(['Pod']);
@@ -208,5 +208,5 @@ describe('a slow API server beside a live flow stream', () => {
     await waitFor(() => app.store.stats.flows === 6, 'a flow after the sync');
     const last = app.store.query().at(-1)!.flow;
     expect(last.source).toMatchObject({ kind: 'pod', namespace: 'shop', pod: 'web' });
-  });
+  }, 60_000);
 });

@@ -85,7 +85,7 @@ describe('a Relay killed and restarted under the dashboard', () => {
     expect(s.hubble).toMatchObject({ state: 'live', lastError: null, flowsReceived: n });
     expect(s.hubble.reconnects).toBeGreaterThanOrEqual(4);
     expect(await d.uuids()).toEqual(Array.from({ length: n }, (_, i) => `flow-${i}`));
-  });
+  }, 60_000);
 
   it('reports the events a Relay says it lost, and no gap it did not report', async () => {
     const def = observerService().service;
