@@ -25,9 +25,11 @@ import { ServiceMap } from '../backend/src/map/service-map.ts';
 import { FlowStore } from '../backend/src/store/flow-store.ts';
 import { measure } from './support.ts';
 
-const N = Number(process.env['FLOWLENS_BENCH_FLOWS'] ?? 100_000);
+// `npm run bench -- --quick` is a smoke run: fewer flows, one round.
+const QUICK = process.env['FLOWLENS_BENCH_QUICK'] === '1';
+const N = Number(process.env['FLOWLENS_BENCH_FLOWS'] ?? (QUICK ? 20_000 : 100_000));
 /** Measured runs per variant, interleaved so that load from elsewhere hits all alike. */
-const ROUNDS = 3;
+const ROUNDS = QUICK ? 1 : 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function records(): FlowRecord[] {
@@ -193,7 +195,8 @@ function breakdown(recs: FlowRecord[]): void {
 const recs = records();
 const file = recording(recs);
 const server = await startServer(file);
-const median = (runs: Run[], k: keyof Run) => runs.map((r) => r[k]).sort((a, b) => a - b)[1]!;
+const median = (runs: Run[], k: keyof Run) =>
+  runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
 try {
   const fmt = (runs: Run[]) =>
     `${Math.round(median(runs, 'rate')).toLocaleString('en')} flows/s, ` +
