@@ -7,6 +7,7 @@
 // not sent (sampled away) as the stream reports them; and 60 clients on one view, a class.
 import WebSocket from 'ws';
 import type { ServerMessage } from '../backend/src/shared/protocol.ts';
+import { HubbleClient } from '../backend/src/hubble/client.ts';
 import { parseTimeNs } from '../backend/src/hubble/time.ts';
 import {
   figure,
@@ -97,7 +98,47 @@ const FILTERS = (() => {
   return out.slice(0, CLIENTS);
 })();
 
-const source = await startLoadSource(RATE, SECONDS * 3 + 120);
+const source = await startLoadSource(RATE, SECONDS * 4 + 120);
+
+/**
+ * The baseline: flowlens' own HubbleClient alone, in this process, reading the same source with
+ * no dashboard behind it. Its delay is what the source, gRPC and the decoder add before any
+ * enrichment, history or stream tick.
+ */
+async function baseline(): Promise<void> {
+  const delays: number[] = [];
+  let measuring = false;
+  let n = 0;
+  const c = new HubbleClient({
+    address: source.address,
+    statusIntervalMs: 0,
+    onFlow: (r) => {
+      if (!measuring) return;
+      n += 1;
+      const t = r.flow.time ? parseTimeNs(r.flow.time) : undefined;
+      if (t !== undefined) delays.push(Date.now() - Number(t / 1_000_000n));
+    },
+  });
+  c.start();
+  await sleep(2000);
+  measuring = true;
+  const t0 = Date.now();
+  await sleep((SECONDS * 1000) / 2);
+  measuring = false;
+  c.stop();
+  const secs = (Date.now() - t0) / 1000;
+  figure('baseline, bare HubbleClient: flows/s', int(n / secs), `offered ${int(RATE)}`);
+  figure(
+    'baseline, bare HubbleClient: delay p50 / p99',
+    `${pct(delays, 50)} ms / ${pct(delays, 99)} ms`,
+  );
+  await sleep(1000); // the source's pacer for this call stops with it
+}
+
+console.log(
+  `three-tier lab flows at a fixed ${int(RATE)} flows/s from bench/load-server.ts, ${SECONDS} s per phase`,
+);
+await baseline();
 const dash = await startDashboard(['--hubble', source.address]);
 const url = `ws://${dash.base}/ws`;
 const http = `http://${dash.base}`;
@@ -150,9 +191,6 @@ async function phase(name: string, filters: string[]): Promise<void> {
 }
 
 try {
-  console.log(
-    `three-tier lab flows at a fixed ${int(RATE)} flows/s from bench/load-server.ts, ${SECONDS} s per phase`,
-  );
   await phase('1 client', ['']);
   await phase(`${CLIENTS} clients, ${CLIENTS} filters`, FILTERS);
   // A class: every browser on the same view shares one map and one encoded delta per tick.
