@@ -8,35 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { App, type AppOptions } from '../../backend/src/app.ts';
 import { threeTier } from '../../backend/src/demo/scenarios/three-tier.ts';
 import { LabGenerator } from '../../backend/src/demo/generator.ts';
 import { formatLine, responseFromRecord } from '../../backend/src/hubble/json-codec.ts';
 import type { ServerMessage } from '../../backend/src/shared/protocol.ts';
+import { startApp, stopApps } from '../support/app.ts';
 import { waitFor } from '../support/wait.ts';
 
-const apps: App[] = [];
 const sockets: { destroy: () => void }[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
-  for (const a of apps.splice(0)) await a.stop();
+  await stopApps();
 });
-
-async function start(over: Partial<AppOptions> = {}) {
-  const app = new App({
-    mode: 'demo',
-    lab: threeTier,
-    host: '127.0.0.1',
-    port: 0,
-    log: () => {},
-    ...over,
-    stream: { tickMs: 50, ...over.stream },
-  });
-  apps.push(app);
-  await app.start();
-  const port = app.address!.port;
-  return { app, port, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` };
-}
 
 /** A recording of `seconds` of the three-tier lab at fifty times its traffic, as a file. */
 function floodFile(seconds: number): string {
@@ -102,13 +85,13 @@ describe('hostile HTTP requests', () => {
     ],
     ['a path with a broken escape', 'GET /%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1.1 400/],
   ])('answers %s and keeps serving', async (_name, request, answer) => {
-    const { port, http } = await start();
+    const { port, http } = await startApp();
     expect(await raw(port, request)).toMatch(answer);
     expect((await fetch(`${http}/healthz`)).status).toBe(200);
   });
 
   it('treats a cookie with a broken escape as a wrong token, on the API and the stream', async () => {
-    const { port, http } = await start({ token: 'classroom-secret-42' });
+    const { port, http } = await startApp({ token: 'classroom-secret-42' });
     const cookie = 'Cookie: flowlens_token=%E0%A4%A\r\n';
     expect(await raw(port, `GET /api/status HTTP/1.1\r\nHost: x\r\n${cookie}\r\n`)).toMatch(
       /^HTTP\/1.1 401/,
@@ -120,7 +103,7 @@ describe('hostile HTTP requests', () => {
   });
 
   it('refuses an oversized API body with 400 and keeps serving', async () => {
-    const { http } = await start();
+    const { http } = await startApp();
     const res = await fetch(`${http}/api/explain`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -134,7 +117,7 @@ describe('hostile HTTP requests', () => {
 
 describe('hostile WebSocket messages', () => {
   it('counts oversized messages in /api/status and /metrics, and keeps serving others', async () => {
-    const { http, ws } = await start();
+    const { http, ws } = await startApp();
     for (let i = 0; i < 3; i++) {
       const { ws: bad } = await open(ws);
       const closed = new Promise<number>((r) => bad.once('close', (code) => r(code)));
@@ -151,7 +134,7 @@ describe('hostile WebSocket messages', () => {
   });
 
   it('answers a burst of a thousand malformed and binary messages, counting each', async () => {
-    const { app, ws } = await start();
+    const { app, ws } = await startApp();
     const c = await open(ws);
     const bad = [
       '',
@@ -191,7 +174,7 @@ describe('hostile WebSocket messages', () => {
   });
 
   it('coalesces a client resubscribing in a loop, ending on its newest filter', async () => {
-    const { app, ws } = await start();
+    const { app, ws } = await startApp();
     const c = await open(ws);
     for (let i = 0; i < 50; i++) {
       c.ws.send(JSON.stringify({ type: 'subscribe', v: 1, filter: `to-port=${8000 + i}` }));
@@ -213,7 +196,7 @@ describe('clients that do not read', () => {
   it('drops a client that keeps asking for snapshots without reading, within the bound', async () => {
     const maxBufferedBytes = 4 * 1024 * 1024;
     const highWaterBytes = 64 * 1024;
-    const { app, ws } = await start({
+    const { app, ws } = await startApp({
       mode: 'replay',
       replayFile: floodFile(20),
       stream: { highWaterBytes, maxBufferedBytes, stalledMs: 600_000, heartbeatMs: 600_000 },
@@ -251,7 +234,7 @@ describe('clients that do not read', () => {
   it('keeps a stalled client under a flood within the buffer bound, counting skips', async () => {
     const highWaterBytes = 64 * 1024;
     const maxBufferedBytes = 1024 * 1024;
-    const { app, ws } = await start({
+    const { app, ws } = await startApp({
       mode: 'replay',
       replayFile: floodFile(30),
       replaySpeed: 3,

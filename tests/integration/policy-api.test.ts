@@ -3,32 +3,14 @@
 // and the replay's pace.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { App, type AppOptions } from '../../backend/src/app.ts';
-import { threeTier } from '../../backend/src/demo/scenarios/three-tier.ts';
 import type { EnrichedFlow } from '../../backend/src/enrich/types.ts';
 import type { Explanation } from '../../backend/src/policy/index.ts';
 import type { PolicyText } from '../../backend/src/policy/core/policy-yaml.ts';
 import { ROOT } from '../support/process.ts';
+import { startApp, stopApps } from '../support/app.ts';
 import { waitFor } from '../support/wait.ts';
 
-const apps: App[] = [];
-afterEach(async () => {
-  for (const a of apps.splice(0)) await a.stop();
-});
-
-async function start(over: Partial<AppOptions> = {}) {
-  const app = new App({
-    mode: 'demo',
-    lab: threeTier,
-    host: '127.0.0.1',
-    port: 0,
-    log: () => {},
-    ...over,
-  });
-  apps.push(app);
-  await app.start();
-  return { app, http: `http://127.0.0.1:${app.address!.port}` };
-}
+afterEach(stopApps);
 
 async function get<T>(url: string): Promise<{ status: number; body: T }> {
   const res = await fetch(url);
@@ -48,7 +30,7 @@ type Drop = EnrichedFlow<Explanation> & { policy: { explanation: Explanation } }
 
 describe('policy, flow and replay endpoints', () => {
   it("serves a drop's policy as YAML with a line range for every rule it names", async () => {
-    const { app, http } = await start();
+    const { app, http } = await startApp();
     let drop: Drop | undefined;
     await waitFor(
       () => {
@@ -87,7 +69,7 @@ describe('policy, flow and replay endpoints', () => {
   });
 
   it('shows a policy loaded from manifests as its file has it, comments and all', async () => {
-    const { http } = await start({
+    const { http } = await startApp({
       mode: 'offline',
       manifests: [join(ROOT, 'tests/fixtures/manifests/shop')],
     });
@@ -114,14 +96,14 @@ describe('policy, flow and replay endpoints', () => {
   });
 
   it('answers unknown policies with 404 and bad queries with 400', async () => {
-    const { http } = await start();
+    const { http } = await startApp();
     expect((await get(`${http}/api/policy?name=shop/nope`)).status).toBe(404);
     expect((await get(`${http}/api/policy?kind=Ingress&name=x`)).status).toBe(400);
     expect((await get(`${http}/api/policy`)).status).toBe(400);
   });
 
   it('gives a flow with the exact Hubble JSON it came from', async () => {
-    const { app, http } = await start();
+    const { app, http } = await startApp();
     await waitFor(() => app.store.stats.flows > 5, 'flows');
     const entry = app.store.query({ limit: 1 })[0]!;
     const { status, body } = await get<{
@@ -135,9 +117,9 @@ describe('policy, flow and replay endpoints', () => {
   });
 
   it('reports and changes the replay pace, and only while replaying', async () => {
-    const demo = await start();
+    const demo = await startApp();
     expect((await get(`${demo.http}/api/replay`)).status).toBe(400);
-    const { http } = await start({
+    const { http } = await startApp({
       mode: 'replay',
       replayFile: join(ROOT, 'tests/fixtures/hubble/real-lines.jsonl'),
       replaySpeed: 1,

@@ -2,13 +2,14 @@
 // flowlens (demo mode: flows arrive continuously over real gRPC).
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { App, type AppOptions } from '../../backend/src/app.ts';
+import type { AppOptions } from '../../backend/src/app.ts';
 import { threeTier } from '../../backend/src/demo/scenarios/three-tier.ts';
 import type {
   ServerMessage,
   SnapshotMessage,
   DeltaMessage,
 } from '../../backend/src/shared/protocol.ts';
+import { startApp, stopApps } from '../support/app.ts';
 import { waitFor } from '../support/wait.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,28 +17,17 @@ import { join } from 'node:path';
 import { LabGenerator } from '../../backend/src/demo/generator.ts';
 import { formatLine, responseFromRecord } from '../../backend/src/hubble/json-codec.ts';
 
-const apps: App[] = [];
 const sockets: WebSocket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.terminate();
-  for (const a of apps.splice(0)) await a.stop();
+  await stopApps();
 });
 
+/** A running demo dashboard that has taken in its first flows. */
 async function start(over: Partial<AppOptions> = {}) {
-  const app = new App({
-    mode: 'demo',
-    lab: threeTier,
-    host: '127.0.0.1',
-    port: 0,
-    log: () => {},
-    ...over,
-    stream: { tickMs: 50, ...over.stream },
-  });
-  apps.push(app);
-  await app.start();
-  const base = `127.0.0.1:${app.address!.port}`;
-  await waitFor(() => app.store.stats.flows > 20, 'flows');
-  return { app, http: `http://${base}`, ws: `ws://${base}/ws` };
+  const started = await startApp(over);
+  await waitFor(() => started.app.store.stats.flows > 20, 'flows');
+  return started;
 }
 
 class Client {
