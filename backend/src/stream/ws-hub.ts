@@ -27,6 +27,7 @@ import {
   type SubscribeMessage,
 } from '../shared/protocol.ts';
 import type { FlowStore } from '../store/flow-store.ts';
+import { deltaText, Sampler, SubscribeBudget } from './client-pace.ts';
 import { requestUrl } from './http-server.ts';
 
 export interface StreamHubOptions {
@@ -108,32 +109,23 @@ interface View {
 interface Client {
   ws: WebSocket;
   view: View | undefined;
-  sampleEvery: number;
-  sampleCounter: number;
+  sampler: Sampler;
   /** Rows this client has not been sent since its last delta. */
   skipped: number;
-  calmTicks: number;
-  lastRaiseMs: number;
   slowSince: number | undefined;
   /** The client missed map deltas while slow: its next delta carries the whole map. */
   mapStale: boolean;
   alive: boolean;
-  /** Subscribe budget (a token bucket) and the newest request waiting for it. */
-  subscribeTokens: number;
-  tokensAtMs: number;
+  /** Subscribe budget and the newest request waiting for it. */
+  budget: SubscribeBudget;
   pending: SubscribeMessage | undefined;
   pendingTimer: NodeJS.Timeout | undefined;
 }
 
-/**
- * A subscribe may fold minutes of history into a new map: a client resubscribing in a loop
- * (a bug, or worse) would keep the process busy. Bursts up to SUBSCRIBE_BURST run at once; past
- * that one runs per SUBSCRIBE_EVERY_MS and only the newest waiting request is kept.
- */
+/** Subscribes at once before the budget applies, and one per this many ms after that. */
 const SUBSCRIBE_BURST = 5;
 const SUBSCRIBE_EVERY_MS = 200;
 
-const MAX_SAMPLE_EVERY = 128;
 const EMPTY_MAP_DELTA = JSON.stringify({
   nodes: { added: [], changed: [], removed: [] },
   edges: { added: [], changed: [], removed: [] },
@@ -260,16 +252,12 @@ export class StreamHub {
     const c: Client = {
       ws,
       view: undefined,
-      sampleEvery: 1,
-      sampleCounter: 0,
+      sampler: new Sampler(),
       skipped: 0,
-      calmTicks: 0,
-      lastRaiseMs: 0,
       slowSince: undefined,
       mapStale: false,
       alive: true,
-      subscribeTokens: SUBSCRIBE_BURST,
-      tokensAtMs: this.now(),
+      budget: new SubscribeBudget(SUBSCRIBE_BURST, SUBSCRIBE_EVERY_MS, this.now()),
       pending: undefined,
       pendingTimer: undefined,
     };
@@ -340,28 +328,19 @@ export class StreamHub {
   }
 
   private requestSubscribe(c: Client, m: SubscribeMessage): void {
-    const nowMs = this.now();
-    c.subscribeTokens = Math.min(
-      SUBSCRIBE_BURST,
-      c.subscribeTokens + (nowMs - c.tokensAtMs) / SUBSCRIBE_EVERY_MS,
-    );
-    c.tokensAtMs = nowMs;
-    if (c.subscribeTokens >= 1 && !c.pending) {
-      c.subscribeTokens -= 1;
+    // Only the newest waiting request is kept: it is the view the client wants now.
+    if (!c.pending && c.budget.take(this.now())) {
       this.subscribe(c, m);
       return;
     }
     if (c.pending) this.counters.subscribesCoalesced += 1;
     c.pending = m;
-    c.pendingTimer ??= setTimeout(
-      () => {
-        c.pendingTimer = undefined;
-        const next = c.pending;
-        c.pending = undefined;
-        if (next && this.clients.has(c)) this.guarded(c, () => this.requestSubscribe(c, next));
-      },
-      Math.max(1, (1 - c.subscribeTokens) * SUBSCRIBE_EVERY_MS),
-    );
+    c.pendingTimer ??= setTimeout(() => {
+      c.pendingTimer = undefined;
+      const next = c.pending;
+      c.pending = undefined;
+      if (next && this.clients.has(c)) this.guarded(c, () => this.requestSubscribe(c, next));
+    }, c.budget.waitMs());
   }
 
   private subscribe(c: Client, m: SubscribeMessage): void {
@@ -430,7 +409,7 @@ export class StreamHub {
       }
     }
     c.skipped = 0;
-    c.sampleEvery = 1;
+    c.sampler.reset();
     c.mapStale = false;
     this.send(c, {
       type: 'snapshot',
@@ -483,10 +462,7 @@ export class StreamHub {
       let common: Buffer | undefined;
       const shared = () =>
         (common ??= Buffer.from(
-          `{"type":"delta","flows":[${v.rows.join(',')}],"map":${mapJson}` +
-            (v.overflow > 0 ? `,"skipped":${v.overflow}` : '') +
-            (viewSample > 1 ? `,"sampleEvery":${viewSample}` : '') +
-            '}',
+          deltaText({ rows: v.rows, mapJson, skipped: v.overflow, sampleEvery: viewSample }),
         ));
       for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample, shared);
       this.counters.rowsSkipped += v.overflow * v.clients.size;
@@ -520,15 +496,14 @@ export class StreamHub {
       return;
     }
     c.slowSince = undefined;
-    if (c.sampleEvery === 1 && !behind) {
+    if (c.sampler.every === 1 && !behind) {
       if (v.rows.length > 0 || mapChanged || c.skipped > 0) this.sendRaw(c, shared());
       c.skipped = 0;
       return;
     }
     let rows = v.rows;
-    if (c.sampleEvery > 1) {
-      rows = [];
-      for (const r of v.rows) if (c.sampleCounter++ % c.sampleEvery === 0) rows.push(r);
+    if (c.sampler.every > 1) {
+      rows = c.sampler.pick(v.rows);
       c.skipped += v.rows.length - rows.length;
       this.counters.rowsSkipped += v.rows.length - rows.length;
     }
@@ -536,12 +511,13 @@ export class StreamHub {
       this.relaxSampling(c);
       return;
     }
-    let msg = `{"type":"delta","flows":[${rows.join(',')}],"map":${c.mapStale ? EMPTY_MAP_DELTA : mapJson}`;
-    if (c.mapStale) msg += `,"mapSnapshot":${JSON.stringify(v.map.snapshot())}`;
-    if (c.skipped > 0) msg += `,"skipped":${c.skipped}`;
-    const every = Math.max(c.sampleEvery, viewSample);
-    if (every > 1) msg += `,"sampleEvery":${every}`;
-    msg += '}';
+    const msg = deltaText({
+      rows,
+      mapJson: c.mapStale ? EMPTY_MAP_DELTA : mapJson,
+      ...(c.mapStale ? { mapSnapshotJson: JSON.stringify(v.map.snapshot()) } : {}),
+      skipped: c.skipped,
+      sampleEvery: Math.max(c.sampler.every, viewSample),
+    });
     c.skipped = 0;
     c.mapStale = false;
     this.sendRaw(c, msg);
@@ -550,35 +526,26 @@ export class StreamHub {
 
   /** Doubles a slow client's sampling at most once a second, and tells it. */
   private raiseSampling(c: Client, nowMs: number): void {
-    if (c.sampleEvery >= MAX_SAMPLE_EVERY || nowMs - c.lastRaiseMs < 1000) return;
-    c.lastRaiseMs = nowMs;
-    c.sampleEvery = Math.min(MAX_SAMPLE_EVERY, c.sampleEvery * 2);
-    c.calmTicks = 0;
+    if (!c.sampler.raise(nowMs)) return;
     this.send(c, {
       type: 'notice',
       level: 'warn',
       code: 'sampling',
-      message: `this connection is too slow for every flow: showing 1 in ${c.sampleEvery} flows`,
-      sampleEvery: c.sampleEvery,
+      message: `this connection is too slow for every flow: showing 1 in ${c.sampler.every} flows`,
+      sampleEvery: c.sampler.every,
     });
   }
 
   /** Halves the sampling after a calm second, until every row flows again. */
   private relaxSampling(c: Client): void {
-    if (c.sampleEvery === 1) return;
-    if (c.ws.bufferedAmount < this.o.highWaterBytes / 4) c.calmTicks += 1;
-    else c.calmTicks = 0;
-    if (c.calmTicks * this.o.tickMs < 1000) return;
-    c.calmTicks = 0;
-    c.sampleEvery = Math.max(1, c.sampleEvery / 2);
-    if (c.sampleEvery === 1) {
-      this.send(c, {
-        type: 'notice',
-        level: 'info',
-        code: 'sampling-ended',
-        message: 'showing every flow again',
-      });
-    }
+    const calm = c.ws.bufferedAmount < this.o.highWaterBytes / 4;
+    if (!c.sampler.relax(calm, this.o.tickMs)) return;
+    this.send(c, {
+      type: 'notice',
+      level: 'info',
+      code: 'sampling-ended',
+      message: 'showing every flow again',
+    });
   }
 
   private broadcastStatus(): void {
