@@ -7,7 +7,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { ClusterModel } from '../backend/src/k8s/cluster-model.ts';
 import { Enricher } from '../backend/src/enrich/enrich.ts';
 import { formatTimeNs } from '../backend/src/hubble/time.ts';
@@ -17,6 +16,7 @@ import { FlowStore } from '../backend/src/store/flow-store.ts';
 import { apiRoutes } from '../backend/src/stream/api.ts';
 import { HttpServer, UI_DIR } from '../backend/src/stream/http-server.ts';
 import { StreamHub } from '../backend/src/stream/ws-hub.ts';
+import { launchChromium } from '../tests/support/browser.ts';
 import { figure, int, pct, QUICK, ROOT, sleep } from './harness.ts';
 
 const NODES = 1000;
@@ -115,18 +115,7 @@ function publish(count: number): void {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 let updates: NodeJS.Timeout | undefined;
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });

@@ -3,26 +3,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, ROOT, startDashboard, type Running } from '../support/process.ts';
+import { launchChromium, openDashboard, type OpenPage } from '../support/browser.ts';
+import { getJson, ROOT, type Running } from '../support/process.ts';
 
 let browser: Browser;
 const running: Running[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -30,20 +20,8 @@ afterAll(async () => {
   for (const r of running.splice(0)) await r.stop();
 });
 
-async function open(
-  args: string[],
-  query = '',
-): Promise<{ page: Page; url: string; dialogs: string[] }> {
-  const d = await startDashboard(args);
-  running.push(d);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (dlg) => {
-    dialogs.push(dlg.message());
-    void dlg.dismiss();
-  });
-  await page.goto(`${d.url}/${query}`);
-  return { page, url: d.url, dialogs };
+function open(args: string[], query = ''): Promise<OpenPage> {
+  return openDashboard(browser, running, args, query);
 }
 
 describe('the dashboard in a browser', { timeout: 60_000 }, () => {
