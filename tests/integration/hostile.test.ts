@@ -1,10 +1,8 @@
 // Faults and hostile input: a flapping Relay, fuzzed protobuf frames, oversized labels and
 // documents. The process must survive, keep serving, and count what it dropped.
-import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubbleClient } from '../../backend/src/hubble/client.ts';
 import { FlowHistory } from '../../backend/src/hubble/flow-history.ts';
-import { observerService } from '../../backend/src/hubble/proto.ts';
 import { responseToWire } from '../../backend/src/hubble/wire.ts';
 import type { FlowRecord } from '../../backend/src/hubble/types.ts';
 import { seededRandom } from '../../backend/src/demo/generator.ts';
@@ -14,7 +12,7 @@ import { Enricher } from '../../backend/src/enrich/enrich.ts';
 import { FlowStore } from '../../backend/src/store/flow-store.ts';
 import { ServiceMap } from '../../backend/src/map/service-map.ts';
 import { flowAt } from '../support/builders.ts';
-import { startServer } from '../support/hubble.ts';
+import { encodeResponse, startFrameServer, startServer } from '../support/hubble.ts';
 import { waitFor } from '../support/wait.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -61,14 +59,10 @@ describe('a flapping Relay', () => {
 
 describe('fuzzed frames', () => {
   it('survives 500 mutated and truncated frames, counting each one it cannot read', async () => {
-    const def = observerService().service;
-    const getFlows = def['GetFlows']!;
     const random = seededRandom(42);
     const frames: Buffer[] = [];
     for (let i = 0; i < 500; i++) {
-      const valid = getFlows.responseSerialize(
-        responseToWire({ flow: flowAt(i).flow, node_name: 'n' }),
-      ) as Buffer;
+      const valid = encodeResponse(responseToWire({ flow: flowAt(i).flow, node_name: 'n' }));
       const f = Buffer.from(valid);
       const mode = i % 3;
       if (mode === 0)
@@ -76,28 +70,15 @@ describe('fuzzed frames', () => {
           f[Math.floor(random() * f.length)] ^= 1 << Math.floor(random() * 8);
       frames.push(mode === 1 ? f.subarray(0, Math.floor(random() * f.length)) : f);
     }
-    const server = new grpc.Server();
-    server.addService(
-      { ...def, GetFlows: { ...getFlows, responseSerialize: (b: Buffer) => b } },
-      {
-        GetFlows: (call: grpc.ServerWritableStream<unknown, Buffer>) => {
-          for (const f of frames) call.write(f);
-        },
-      },
-    );
-    const port = await new Promise<number>((res, rej) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? rej(e) : res(p),
-      ),
-    );
-    cleanup.push(() => void server.forceShutdown());
+    const frameServer = await startFrameServer(frames);
+    cleanup.push(() => frameServer.stop());
     const model = new ClusterModel();
     const enricher = new Enricher({ model });
     const store = new FlowStore();
     const map = new ServiceMap();
     const flows: FlowRecord[] = [];
     const c = new HubbleClient({
-      address: `127.0.0.1:${port}`,
+      address: frameServer.address,
       statusIntervalMs: 0,
       onFlow: (r) => {
         // Whatever decodes must also survive the rest of the pipeline.

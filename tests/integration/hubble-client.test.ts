@@ -2,15 +2,13 @@
 // Hubble-compatible server, and raw servers that send what a broken Relay might.
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { HubbleClient } from '../../backend/src/hubble/client.ts';
 import type { ConnectionState, HubbleClientOptions } from '../../backend/src/hubble/client.ts';
 import type { FlowRecord } from '../../backend/src/hubble/types.ts';
-import { observerService } from '../../backend/src/hubble/proto.ts';
 import { responseToWire } from '../../backend/src/hubble/wire.ts';
 import { FlowHistory } from '../../backend/src/hubble/flow-history.ts';
 import { flowAt } from '../support/builders.ts';
-import { startServer } from '../support/hubble.ts';
+import { encodeResponse, startFrameServer, startServer } from '../support/hubble.ts';
 import { waitFor } from '../support/wait.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -129,46 +127,34 @@ describe('HubbleClient', () => {
   });
 
   it('counts undecodable frames, node status and lost events, and stays connected', async () => {
-    const def = observerService().service;
-    const getFlows = def['GetFlows'];
-    const encode = (res: object) => getFlows.responseSerialize(res) as Buffer;
-    const valid = encode(responseToWire({ flow: flowAt(0).flow, node_name: 'n' }));
+    const valid = encodeResponse(responseToWire({ flow: flowAt(0).flow, node_name: 'n' }));
     // An extra field (number 12345, varint) that this build does not know.
     const unknownField = Buffer.concat([
-      encode(responseToWire({ flow: flowAt(1).flow, node_name: 'n' })),
+      encodeResponse(responseToWire({ flow: flowAt(1).flow, node_name: 'n' })),
       Buffer.from([0xc8, 0x83, 0x06, 0x01]),
     ]);
     const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    const unknownEnum = encode(
+    const unknownEnum = encodeResponse(
       responseToWire({ flow: { ...flowAt(2).flow, verdict: 77 }, node_name: 'n' }),
     );
-    const nodeStatus = encode({
+    const nodeStatus = encodeResponse({
       node_status: { state_change: 'NODE_UNAVAILABLE', node_names: ['x'] },
     });
-    const lost = encode({
+    const lost = encodeResponse({
       lost_events: { source: 'PERF_EVENT_RING_BUFFER', num_events_lost: '12', cpu: { value: 1 } },
     });
 
-    const server = new grpc.Server();
-    server.addService(
-      { ...def, GetFlows: { ...getFlows, responseSerialize: (b: Buffer) => b } },
-      {
-        GetFlows: (call: grpc.ServerWritableStream<unknown, Buffer>) => {
-          for (const frame of [valid, garbage, unknownField, unknownEnum, nodeStatus, lost]) {
-            call.write(frame);
-          }
-          // Stay open, as a following Relay does.
-        },
-      },
-    );
-    const port = await new Promise<number>((res, rej) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? rej(e) : res(p),
-      ),
-    );
-    cleanup.push(() => void server.forceShutdown());
+    const frameServer = await startFrameServer([
+      valid,
+      garbage,
+      unknownField,
+      unknownEnum,
+      nodeStatus,
+      lost,
+    ]);
+    cleanup.push(() => frameServer.stop());
 
-    const { c, flows } = client(`127.0.0.1:${port}`);
+    const { c, flows } = client(frameServer.address);
     await waitFor(
       () => flows.length === 3 && c.stats.lostEvents['PERF_EVENT_RING_BUFFER'] === 12,
       'frames',

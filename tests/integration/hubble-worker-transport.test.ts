@@ -3,15 +3,13 @@
 // restart with nothing lost or repeated, corrupt frames counted and skipped — and a stop that
 // leaves no worker behind.
 import { afterEach, describe, expect, it } from 'vitest';
-import * as grpc from '@grpc/grpc-js';
 import { HubbleClient } from '../../backend/src/hubble/client.ts';
 import type { HubbleClientOptions } from '../../backend/src/hubble/client.ts';
 import type { FlowRecord } from '../../backend/src/hubble/types.ts';
-import { observerService } from '../../backend/src/hubble/proto.ts';
 import { responseToWire } from '../../backend/src/hubble/wire.ts';
 import { FlowHistory } from '../../backend/src/hubble/flow-history.ts';
 import { flowAt } from '../support/builders.ts';
-import { startServer } from '../support/hubble.ts';
+import { encodeResponse, startFrameServer, startServer } from '../support/hubble.ts';
 import { waitFor } from '../support/wait.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -71,31 +69,15 @@ describe('HubbleClient with the worker transport', () => {
   });
 
   it('counts an undecodable frame and stays connected', async () => {
-    const def = observerService().service;
-    const getFlows = def['GetFlows'];
-    const encode = (res: object) => getFlows.responseSerialize(res) as Buffer;
     const frames = [
-      encode(responseToWire({ flow: flowAt(0).flow, node_name: 'n' })),
+      encodeResponse(responseToWire({ flow: flowAt(0).flow, node_name: 'n' })),
       Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
-      encode(responseToWire({ flow: { ...flowAt(1).flow, verdict: 77 }, node_name: 'n' })),
+      encodeResponse(responseToWire({ flow: { ...flowAt(1).flow, verdict: 77 }, node_name: 'n' })),
     ];
-    const server = new grpc.Server();
-    server.addService(
-      { ...def, GetFlows: { ...getFlows, responseSerialize: (b: Buffer) => b } },
-      {
-        GetFlows: (call: grpc.ServerWritableStream<unknown, Buffer>) => {
-          for (const f of frames) call.write(f);
-        },
-      },
-    );
-    const port = await new Promise<number>((res, rej) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? rej(e) : res(p),
-      ),
-    );
-    cleanup.push(() => void server.forceShutdown());
+    const frameServer = await startFrameServer(frames);
+    cleanup.push(() => frameServer.stop());
 
-    const { c, flows } = client(`127.0.0.1:${port}`);
+    const { c, flows } = client(frameServer.address);
     await waitFor(() => flows.length === 2 && c.stats.malformed === 1, 'frames');
     expect(c.stats.lastMalformed).toMatch(/undecodable frame/);
     expect(flows[1]!.flow.verdict).toBe(77);

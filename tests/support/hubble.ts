@@ -55,3 +55,32 @@ export function unary<T>(client: grpc.Client, method: string, req: object = {}):
     );
   });
 }
+
+/** A GetFlowsResponse in wire bytes, as a server would send it (or a test would corrupt it). */
+export function encodeResponse(res: object): Buffer {
+  return observerService().service['GetFlows']!.responseSerialize(res) as Buffer;
+}
+
+/**
+ * An Observer server that answers every GetFlows with these exact frames and then stays open,
+ * as a following Relay does: for frames flowlens' own server would never send.
+ */
+export async function startFrameServer(frames: readonly Buffer[]) {
+  const def = observerService().service;
+  const getFlows = def['GetFlows']!;
+  const server = new grpc.Server();
+  server.addService(
+    { ...def, GetFlows: { ...getFlows, responseSerialize: (b: Buffer) => b } },
+    {
+      GetFlows: (call: grpc.ServerWritableStream<unknown, Buffer>) => {
+        for (const f of frames) call.write(f);
+      },
+    },
+  );
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? rej(e) : res(p),
+    ),
+  );
+  return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
+}
