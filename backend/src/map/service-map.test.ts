@@ -95,6 +95,25 @@ describe('ServiceMap edges', () => {
     });
   });
 
+  it('takes keys computed once by another map of the same grouping, with the same result', () => {
+    const flows = [flow(web1, api), flow(api, web1, { isReply: true }), flow(web2, api)];
+    const alone = new ServiceMap();
+    const shared = new ServiceMap();
+    const other = new ServiceMap({ namespaces: ['web'] });
+    for (const f of flows) {
+      alone.add(f, T0);
+      const keys = other.keysOf(f);
+      other.add(f, T0, keys);
+      shared.add(f, T0, keys);
+    }
+    expect(shared.snapshot()).toEqual(alone.snapshot());
+    expect(other.keysOf(flows[1]!)).toEqual({
+      from: 'workload:web/Deployment/frontend',
+      to: 'workload:api/Deployment/backend-api',
+      id: 'workload:web/Deployment/frontend→workload:api/Deployment/backend-api:8080/TCP',
+    });
+  });
+
   it('counts drops by reason and keeps the last verdict', () => {
     const m = new ServiceMap();
     m.add(flow(web1, api), T0);

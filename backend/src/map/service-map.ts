@@ -77,6 +77,13 @@ export interface MapDelta {
 const MAX_L7_KEYS = 20;
 const BUCKET_MS = 1000;
 
+/** Where a flow lands in a map: its edge and the edge's two nodes, under one grouping. */
+export interface EdgeKeys {
+  from: string;
+  to: string;
+  id: string;
+}
+
 interface EdgeState extends MapEdge {
   buckets: number[];
   bucketStart: number;
@@ -155,17 +162,30 @@ export class ServiceMap {
     }
   }
 
-  add(f: EnrichedFlow, nowMs: number): void {
+  /**
+   * The flow's edge and nodes under this map's grouping. They depend on the grouping alone, so
+   * several maps with the same grouping (the stream's views) can share one computation.
+   */
+  keysOf(f: EnrichedFlow): EdgeKeys {
+    const reply = f.isReply === true;
+    const from = this.nodeIdOf(reply ? f.destination : f.source);
+    const to = this.nodeIdOf(reply ? f.source : f.destination);
+    const port = (reply ? f.source : f.destination).port;
+    return { from, to, id: edgeId(from, to, port, f.protocol) };
+  }
+
+  /** Folds a flow in; `keys` is keysOf(f) when the caller already has it. */
+  add(f: EnrichedFlow, nowMs: number, keys?: EdgeKeys): void {
     if (!this.inScope(f)) return;
     // A reply belongs to the request's edge: swap the sides, and the server's port is the
     // reply's source port.
     const reply = f.isReply === true;
     const client = reply ? f.destination : f.source;
     const server = reply ? f.source : f.destination;
-    const from = this.touchNode(client, f, nowMs);
-    const to = this.touchNode(server, f, nowMs);
+    const { from, to, id } = keys ?? this.keysOf(f);
+    this.touchNode(from, client, f, nowMs);
+    this.touchNode(to, server, f, nowMs);
     const port = server.port;
-    const id = edgeId(from, to, port, f.protocol);
     let e = this.edges.get(id);
     if (!e) {
       e = {
@@ -203,8 +223,7 @@ export class ServiceMap {
     this.activeEdges.add(id);
   }
 
-  private touchNode(p: Peer, f: EnrichedFlow, nowMs: number): string {
-    const id = this.nodeIdOf(p);
+  private touchNode(id: string, p: Peer, f: EnrichedFlow, nowMs: number): void {
     let n = this.nodes.get(id);
     if (!n) {
       n = {
@@ -223,12 +242,11 @@ export class ServiceMap {
     n.flows += 1;
     if (f.verdict === 'DROPPED') n.dropped += 1;
     n.lastSeenMs = Math.max(n.lastSeenMs, nowMs);
-    if (n.kind === 'world' && p.names?.length) {
+    if (n.kind === 'world' && p.names?.length && p.names.some((x) => !n.names?.includes(x))) {
       const names = new Set([...(n.names ?? []), ...p.names]);
       if (names.size <= MAX_L7_KEYS) n.names = [...names];
     }
     this.dirty.add(id);
-    return id;
   }
 
   private count(e: EdgeState, nowMs: number): void {

@@ -288,9 +288,49 @@ function termMatches(f: EnrichedFlow, t: FilterTerm): boolean {
   }
 }
 
+/** The common terms as closures over their prepared values; the rest go through termMatches. */
+function compileTerm(t: FilterTerm): (f: EnrichedFlow) => boolean {
+  const v = t.value;
+  // Ports compare as numbers; a value that is not a plain port number matches nothing.
+  const port = /^(0|[1-9]\d{0,4})$/.test(v) ? Number(v) : NaN;
+  switch (t.key) {
+    case 'namespace':
+      return (f) => f.source.namespace === v || f.destination.namespace === v;
+    case 'from-namespace':
+      return (f) => f.source.namespace === v;
+    case 'to-namespace':
+      return (f) => f.destination.namespace === v;
+    case 'verdict': {
+      const want = v.toUpperCase();
+      return (f) => f.verdict === want;
+    }
+    case 'drop-reason': {
+      const want = v.toUpperCase();
+      return (f) => f.dropReason === want;
+    }
+    case 'protocol': {
+      const want = v.toLowerCase();
+      if (want === 'http' || want === 'dns' || want === 'icmp') break;
+      const upper = v.toUpperCase();
+      // Protocols arrive upper-case from the decoder; anything else still compares folded.
+      return (f) => f.protocol === upper || f.protocol.toLowerCase() === want;
+    }
+    case 'port':
+      return (f) => f.source.port === port || f.destination.port === port;
+    case 'from-port':
+      return (f) => f.source.port === port;
+    case 'to-port':
+      return (f) => f.destination.port === port;
+    case 'ip':
+      return (f) => f.source.ip === v || f.destination.ip === v;
+  }
+  return (f) => termMatches(f, t);
+}
+
 /**
  * A predicate for the terms: different keys AND, a repeated key ORs its values, negated
- * terms must all fail.
+ * terms must all fail. Compiled once per subscription and run on every flow for every view,
+ * so the common terms become closures over prepared values.
  */
 export function compileFilter(terms: readonly FilterTerm[]): (f: EnrichedFlow) => boolean {
   if (terms.length === 0) return () => true;
@@ -301,9 +341,18 @@ export function compileFilter(terms: readonly FilterTerm[]): (f: EnrichedFlow) =
     else if (t.key === 'text') groups.set(`text:${groups.size}`, [t]);
     else groups.set(t.key, [...(groups.get(t.key) ?? []), t]);
   }
-  const all = [...groups.values()];
-  return (f) =>
-    all.every((g) => g.some((t) => termMatches(f, t))) && negated.every((t) => !termMatches(f, t));
+  const all = [...groups.values()].map((g) => {
+    if (g.length === 1) return compileTerm(g[0]!);
+    const any = g.map(compileTerm);
+    return (f: EnrichedFlow) => any.some((p) => p(f));
+  });
+  const none = negated.map(compileTerm);
+  if (all.length === 1 && none.length === 0) return all[0]!;
+  return (f) => {
+    for (const p of all) if (!p(f)) return false;
+    for (const p of none) if (p(f)) return false;
+    return true;
+  };
 }
 
 /** Namespaces a filter pins the view to (for scoping the map), if any. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deltaText, MAX_SAMPLE_EVERY, Sampler, SubscribeBudget } from './client-pace.ts';
+import { deltaBytes, MAX_SAMPLE_EVERY, Sampler, SubscribeBudget } from './client-pace.ts';
 
 describe('SubscribeBudget', () => {
   it('allows a burst, then one per interval as tokens refill', () => {
@@ -58,23 +58,30 @@ describe('Sampler', () => {
   });
 });
 
-describe('deltaText', () => {
+describe('deltaBytes', () => {
   it('is the JSON of a delta message, naming skipped rows and sampling only when present', () => {
-    const rows = [JSON.stringify({ seq: 1, flow: { id: 'x' } })];
+    const rows = [
+      Buffer.from(JSON.stringify({ seq: 1, flow: { id: 'x', name: '한국어' } })),
+      Buffer.from(JSON.stringify({ seq: 2, flow: { id: 'y' } })),
+    ];
     const map = JSON.stringify({ nodes: {}, edges: {} });
-    expect(JSON.parse(deltaText({ rows, mapJson: map, skipped: 0, sampleEvery: 1 }))).toEqual({
+    const one = deltaBytes({ rows, mapJson: map, skipped: 0, sampleEvery: 1 });
+    expect(JSON.parse(one.toString('utf8'))).toEqual({
       type: 'delta',
-      flows: [{ seq: 1, flow: { id: 'x' } }],
+      flows: [
+        { seq: 1, flow: { id: 'x', name: '한국어' } },
+        { seq: 2, flow: { id: 'y' } },
+      ],
       map: { nodes: {}, edges: {} },
     });
     const full = JSON.parse(
-      deltaText({
+      deltaBytes({
         rows: [],
         mapJson: map,
         mapSnapshotJson: '{"nodes":[]}',
         skipped: 7,
         sampleEvery: 4,
-      }),
+      }).toString('utf8'),
     ) as Record<string, unknown>;
     expect(full).toMatchObject({ skipped: 7, sampleEvery: 4, mapSnapshot: { nodes: [] } });
   });

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EnrichedFlow } from '../enrich/types.ts';
 import { parseTimeNs } from '../hubble/time.ts';
-import { ServiceMap, type Grouping } from '../map/service-map.ts';
+import { ServiceMap, type EdgeKeys, type Grouping } from '../map/service-map.ts';
 import {
   compileFilter,
   filterNamespaces,
@@ -27,7 +27,7 @@ import {
   type SubscribeMessage,
 } from '../shared/protocol.ts';
 import type { FlowStore } from '../store/flow-store.ts';
-import { deltaText, Sampler, SubscribeBudget } from './client-pace.ts';
+import { deltaBytes, Sampler, SubscribeBudget } from './client-pace.ts';
 import { requestUrl } from './http-server.ts';
 
 export interface StreamHubOptions {
@@ -99,8 +99,8 @@ interface View {
   grouping: Grouping;
   match: (f: EnrichedFlow) => boolean;
   map: ServiceMap;
-  /** This tick's rows as JSON (`{"seq":…,"flow":…}`), at most maxRowsPerDelta. */
-  rows: string[];
+  /** This tick's rows as UTF-8 JSON (`{"seq":…,"flow":…}`), at most maxRowsPerDelta. */
+  rows: Buffer[];
   /** Matching rows beyond the cap this tick. */
   overflow: number;
   clients: Set<Client>;
@@ -235,16 +235,20 @@ export class StreamHub {
   publish(seq: number, flow: EnrichedFlow): void {
     if (this.views.size === 0) return;
     const nowMs = this.now();
-    let json: string | undefined;
+    // Shared by every view this flow reaches: its row bytes, encoded once, and its map keys,
+    // computed once per grouping (views differ by filter far more often than by grouping).
+    let row: Buffer | undefined;
+    let keysBy: Partial<Record<Grouping, EdgeKeys>> | undefined;
     for (const v of this.views.values()) {
       if (!v.match(flow)) continue;
-      v.map.add(flow, nowMs);
+      keysBy ??= {};
+      v.map.add(flow, nowMs, (keysBy[v.grouping] ??= v.map.keysOf(flow)));
       if (v.rows.length >= this.o.maxRowsPerDelta) {
         v.overflow += 1;
         continue;
       }
-      json ??= `{"seq":${seq},"flow":${JSON.stringify(flow)}}`;
-      v.rows.push(json);
+      row ??= Buffer.from(`{"seq":${seq},"flow":${JSON.stringify(flow)}}`);
+      v.rows.push(row);
     }
   }
 
@@ -461,9 +465,12 @@ export class StreamHub {
       // once per client (a class of 60 on one view would otherwise copy every row 60 times).
       let common: Buffer | undefined;
       const shared = () =>
-        (common ??= Buffer.from(
-          deltaText({ rows: v.rows, mapJson, skipped: v.overflow, sampleEvery: viewSample }),
-        ));
+        (common ??= deltaBytes({
+          rows: v.rows,
+          mapJson,
+          skipped: v.overflow,
+          sampleEvery: viewSample,
+        }));
       for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample, shared);
       this.counters.rowsSkipped += v.overflow * v.clients.size;
       v.rows = [];
@@ -511,7 +518,7 @@ export class StreamHub {
       this.relaxSampling(c);
       return;
     }
-    const msg = deltaText({
+    const msg = deltaBytes({
       rows,
       mapJson: c.mapStale ? EMPTY_MAP_DELTA : mapJson,
       ...(c.mapStale ? { mapSnapshotJson: JSON.stringify(v.map.snapshot()) } : {}),
