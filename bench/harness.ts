@@ -163,7 +163,9 @@ export async function startDashboard(args: string[]): Promise<Dashboard> {
   const cli = builtCli();
   const entry = cli ? `'${cli}'` : `'./backend/src/cli.ts'`;
   const code = `import(${entry}).then(async (m) => process.exit(await m.main(${JSON.stringify(argv)})))`;
-  const c = spawnTs(['-e', code]);
+  // FLOWLENS_BENCH_CPU_PROF=dir writes a V8 CPU profile of the dashboard there when it exits.
+  const prof = process.env['FLOWLENS_BENCH_CPU_PROF'];
+  const c = spawnTs([...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '-e', code]);
   const m = await c.waitFor(/dashboard on http:\/\/([\d.]+:\d+)\//);
   return { ...c, base: m[1]! };
 }

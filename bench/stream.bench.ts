@@ -190,11 +190,15 @@ async function phase(name: string, filters: string[]): Promise<void> {
   );
 }
 
+/** FLOWLENS_BENCH_PHASES=filters,class runs only those phases (all three by default). */
+const PHASES = (process.env['FLOWLENS_BENCH_PHASES'] ?? 'one,filters,class').split(',');
 try {
-  await phase('1 client', ['']);
-  await phase(`${CLIENTS} clients, ${CLIENTS} filters`, FILTERS);
+  if (PHASES.includes('one')) await phase('1 client', ['']);
+  if (PHASES.includes('filters')) await phase(`${CLIENTS} clients, ${CLIENTS} filters`, FILTERS);
   // A class: every browser on the same view shares one map and one encoded delta per tick.
-  await phase(`${CLIENTS} clients, one view`, Array<string>(CLIENTS).fill(''));
+  if (PHASES.includes('class')) {
+    await phase(`${CLIENTS} clients, one view`, Array<string>(CLIENTS).fill(''));
+  }
 } finally {
   dash.stop();
   source.stop();
