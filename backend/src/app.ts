@@ -32,6 +32,7 @@ import {
 } from './policy/index.ts';
 import { ServiceMap } from './map/service-map.ts';
 import { FlowStore } from './store/flow-store.ts';
+import { HeapBudget } from './store/heap-budget.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { apiRoutes } from './stream/api.ts';
 import { Auth, originAllowed } from './stream/auth.ts';
@@ -67,6 +68,11 @@ export interface AppOptions {
   /** History limits (flows, estimated bytes). */
   historyFlows?: number;
   historyBytes?: number;
+  /**
+   * A soft budget for the JS heap (store/heap-budget.ts): it steers V8's collections, which is
+   * process-wide, so only the command line sets it.
+   */
+  heapBudgetBytes?: number;
   uiDir?: string;
   /** Require this bearer token for the API, the stream and the UI. */
   token?: string;
@@ -107,6 +113,7 @@ export class App {
   readonly enricher: Enricher<Explanation>;
   readonly engine: PolicyEngine;
   readonly store: FlowStore;
+  private heapBudget: HeapBudget | undefined;
   readonly liveMap = new ServiceMap();
   private mapTimer: NodeJS.Timeout | undefined;
   private pacer: ReplayPacer | undefined;
@@ -156,6 +163,8 @@ export class App {
       clients: () => this.hub.stats.clients,
       mapSize: () => this.liveMap.size,
       historyFlows: () => this.store.stats.flows,
+      historyBytes: () => this.store.stats.bytes,
+      historyMaxBytes: () => this.store.stats.maxBytes,
       historyEvicted: () => this.store.stats.evicted,
       streamRowsSkipped: () => this.hub.stats.rowsSkipped,
       streamClientsDropped: () => this.hub.stats.clientsDropped,
@@ -175,6 +184,7 @@ export class App {
   }
 
   async start(): Promise<void> {
+    if (this.opts.heapBudgetBytes) this.heapBudget = new HeapBudget(this.opts.heapBudgetBytes);
     await this.startCluster();
     if (this.opts.mode !== 'offline') await this.startFlows();
     this.http = new HttpServer({
@@ -339,6 +349,7 @@ export class App {
     this.pacer?.stop();
     this.kube?.stop();
     this.hub.close();
+    this.heapBudget?.stop();
     this.client?.stop();
     this.demo?.stop();
     await this.http?.close();
@@ -484,6 +495,11 @@ export class App {
       },
       recorder: this.recorder?.stats,
       history: this.store.stats,
+      memory: {
+        rssBytes: process.memoryUsage.rss(),
+        heapUsedBytes: process.memoryUsage().heapUsed,
+        heapBudget: this.heapBudget?.status,
+      },
       replay: this.pacer?.progress,
       map: this.liveMap.size,
     };

@@ -70,6 +70,21 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
     valueName: 'N',
     help: 'rotate the recording at this size, keeping 5 old files (default 100; 0 = never)',
   },
+  'history-flows': {
+    kind: 'string',
+    valueName: 'N',
+    help: 'flows kept in history for scrubbing and new views (default 100000)',
+  },
+  'history-mb': {
+    kind: 'string',
+    valueName: 'N',
+    help: 'memory history may take, estimated (default 256)',
+  },
+  'heap-budget-mb': {
+    kind: 'string',
+    valueName: 'N',
+    help: 'collect garbage so the JS heap stays near this size (default 320; 0 = leave it to V8)',
+  },
   kubeconfig: {
     kind: 'string',
     valueName: 'PATH',
@@ -211,6 +226,17 @@ function recordMaxBytes(o: ParsedOptions): number | undefined {
   return Math.round(n * 1024 * 1024);
 }
 
+/** A number option: integers of at least `min`, or the default when absent. */
+function count(o: ParsedOptions, name: string, fallback: number, min: number): number {
+  const v = o[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be a whole number of at least ${min}, got ${String(v)}`);
+  }
+  return n;
+}
+
 function str(o: ParsedOptions, name: string): string | undefined {
   const v = o[name];
   return typeof v === 'string' ? v : undefined;
@@ -266,6 +292,9 @@ export function serveOptions(o: ParsedOptions): AppOptions {
     recordFile: str(o, 'record'),
     recordMaxBytes: recordMaxBytes(o),
     manifests,
+    historyFlows: count(o, 'history-flows', 100_000, 1),
+    historyBytes: count(o, 'history-mb', 256, 1) * 1024 * 1024,
+    heapBudgetBytes: count(o, 'heap-budget-mb', 320, 0) * 1024 * 1024 || undefined,
   };
   const hubble = str(o, 'hubble');
   if (hubble !== undefined) {

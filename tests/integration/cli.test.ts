@@ -12,6 +12,8 @@ interface Status {
   mode: string;
   hubble: { state: string; flowsReceived: number; lastError: string | null };
   dropped: { malformedFlows: number; replayLinesSkipped: number };
+  history: { flows: number; maxFlows: number; maxBytes: number; evicted: number };
+  memory: { rssBytes: number; heapUsedBytes: number; heapBudget?: { budgetBytes: number } };
 }
 
 const running: Running[] = [];
@@ -47,6 +49,25 @@ describe('flowlens serve', () => {
     expect(s.mode).toBe('demo');
     expect(s.hubble.state).toBe('live');
     expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+  });
+
+  it('keeps history and the heap within the bounds it is given, and reports them', async () => {
+    const d = await dashboard([
+      '--history-flows',
+      '40',
+      '--history-mb',
+      '2',
+      '--heap-budget-mb',
+      '200',
+    ]);
+    const s = await statusUntil(d.url, (x) => x.history.evicted > 0, 'history to fill');
+    expect(s.history).toMatchObject({ maxFlows: 40, maxBytes: 2 * 1024 * 1024 });
+    expect(s.history.flows).toBeLessThanOrEqual(40);
+    expect(s.memory.heapBudget?.budgetBytes).toBe(200 * 1024 * 1024);
+    expect(s.memory.rssBytes).toBeGreaterThan(s.memory.heapUsedBytes / 2);
+    const metrics = await (await fetch(`${d.url}/metrics`)).text();
+    expect(metrics).toMatch(/^flowlens_history_max_bytes 2097152$/m);
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d+$/m);
   });
 
   it('serves the UI with a strict Content-Security-Policy', async () => {
@@ -230,6 +251,8 @@ describe('flowlens usage errors', () => {
       /--replay-speed must be a positive number or max, got 0/,
     ],
     [['--record-max-mb', 'lots'], /--record-max-mb must be a number of megabytes, got lots/],
+    [['--history-flows', '0'], /--history-flows must be a whole number of at least 1, got 0/],
+    [['--heap-budget-mb', '1.5'], /--heap-budget-mb must be a whole number of at least 0, got 1.5/],
     [['hubble-server', '--tls-cert', 'x'], /--tls-cert and --tls-key go together/],
   ])('%j exits 2 with a one-line reason and the usage', async (args, reason) => {
     const r = runFlowlens(args);

@@ -1,7 +1,7 @@
 // `GET /metrics`: Prometheus text via prom-client, on a registry of our own (no process-wide
 // default state, so two flowlens instances in one test process do not collide). Counters are
 // bumped on the hot path; gauges read the current state when scraped.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export interface MetricsSources {
   hubbleConnected: () => boolean;
@@ -10,6 +10,9 @@ export interface MetricsSources {
   clients: () => number;
   mapSize: () => { nodes: number; edges: number };
   historyFlows: () => number;
+  /** Estimated bytes held in history, and the bound. */
+  historyBytes?: () => number;
+  historyMaxBytes?: () => number;
   streamRowsSkipped: () => number;
   streamClientsDropped: () => number;
   /** Malformed and oversized WebSocket messages from clients. */
@@ -28,6 +31,9 @@ export class Metrics {
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
+    // The process' own figures (RSS, heap, event-loop lag, GC time), as every Node exporter
+    // has them: what an operator checks first when the dashboard's memory grows.
+    collectDefaultMetrics({ register: this.registry });
     this.flows = new Counter({
       name: 'flowlens_flows_total',
       help: 'Flows received from the Hubble source, by verdict.',
@@ -60,6 +66,16 @@ export class Metrics {
     gauge('flowlens_map_nodes', 'Nodes on the live service map.', () => src.mapSize().nodes);
     gauge('flowlens_map_edges', 'Edges on the live service map.', () => src.mapSize().edges);
     gauge('flowlens_history_flows', 'Flows held in history.', src.historyFlows);
+    gauge(
+      'flowlens_history_bytes',
+      'Estimated bytes held in history.',
+      () => src.historyBytes?.() ?? 0,
+    );
+    gauge(
+      'flowlens_history_max_bytes',
+      'The history bound in estimated bytes.',
+      () => src.historyMaxBytes?.() ?? 0,
+    );
     gauge(
       'flowlens_history_evicted',
       'Flows pushed out of history by its limits.',
