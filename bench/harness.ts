@@ -159,7 +159,9 @@ function builtCli(): string | undefined {
 
 /** The flowlens dashboard (`flowlens serve`) in its own process, on an ephemeral port. */
 export async function startDashboard(args: string[]): Promise<Dashboard> {
-  const argv = ['--port', '0', '--host', '127.0.0.1', ...args];
+  // FLOWLENS_BENCH_ARGS adds dashboard flags, e.g. "--heap-budget-mb 0" to compare.
+  const extra = process.env['FLOWLENS_BENCH_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const argv = ['--port', '0', '--host', '127.0.0.1', ...args, ...extra];
   const cli = builtCli();
   const entry = cli ? `'${cli}'` : `'./backend/src/cli.ts'`;
   const code = `import(${entry}).then(async (m) => process.exit(await m.main(${JSON.stringify(argv)})))`;
