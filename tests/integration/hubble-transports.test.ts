@@ -1,10 +1,11 @@
-// The Hubble client with gRPC in a worker thread (`transport: 'worker'`), against real servers
-// on loopback: the same guarantees as the inline transport — history then live flows, a Relay
-// restart with nothing lost or repeated, corrupt frames counted and skipped — and a stop that
-// leaves no worker behind.
+// The Hubble client over each of its flow-stream transports — our own HTTP/2 framing (`h2`,
+// the default), grpc-js on this thread (`inline`) and grpc-js in a worker thread (`worker`) —
+// against real grpc-js servers on loopback: the same guarantees from all three — history then
+// live flows in order, a Relay restart with nothing lost or repeated, corrupt frames counted
+// and skipped.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubbleClient } from '../../backend/src/hubble/client.ts';
-import type { HubbleClientOptions } from '../../backend/src/hubble/client.ts';
+import type { HubbleClientOptions, HubbleTransport } from '../../backend/src/hubble/client.ts';
 import type { FlowRecord } from '../../backend/src/hubble/types.ts';
 import { responseToWire } from '../../backend/src/hubble/wire.ts';
 import { FlowHistory } from '../../backend/src/hubble/flow-history.ts';
@@ -17,11 +18,15 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-function client(address: string, over: Partial<HubbleClientOptions> = {}) {
+function client(
+  transport: HubbleTransport,
+  address: string,
+  over: Partial<HubbleClientOptions> = {},
+) {
   const flows: FlowRecord[] = [];
   const c = new HubbleClient({
     address,
-    transport: 'worker',
+    transport,
     backoff: { initialMs: 40, maxMs: 200 },
     statusIntervalMs: 0,
     onFlow: (r) => flows.push(r),
@@ -34,13 +39,13 @@ function client(address: string, over: Partial<HubbleClientOptions> = {}) {
 
 const uuids = (flows: FlowRecord[]) => flows.map((r) => r.flow.uuid);
 
-describe('HubbleClient with the worker transport', () => {
-  it('receives history in order, then live flows, decoded as the inline transport does', async () => {
+describe.each(['h2', 'inline', 'worker'] as const)('HubbleClient over %s', (transport) => {
+  it('receives history in order, then live flows', async () => {
     const s = await startServer();
     cleanup.push(() => s.server.close());
     // More than one batch of history, so batches must keep their order.
     for (let i = 0; i < 700; i++) s.history.push(flowAt(i));
-    const { c, flows } = client(s.address, { initialHistory: 700 });
+    const { c, flows } = client(transport, s.address, { initialHistory: 700 });
     await waitFor(() => flows.length === 700, 'history');
     expect(c.state.state).toBe('live');
     s.history.push(flowAt(700, { verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' }));
@@ -51,10 +56,11 @@ describe('HubbleClient with the worker transport', () => {
   });
 
   it('survives a Relay restart mid-stream with no flow lost and none twice', async () => {
+    // The history outlives the server, as the agents' buffers outlive a Relay restart.
     const history = new FlowHistory(10_000);
     const a = await startServer(history);
     for (let i = 0; i < 20; i++) history.push(flowAt(i));
-    const { c, flows } = client(a.address);
+    const { c, flows } = client(transport, a.address);
     await waitFor(() => flows.length === 20, 'first flows');
 
     await a.server.close();
@@ -64,8 +70,12 @@ describe('HubbleClient with the worker transport', () => {
     const b = await startServer(history, {}, a.port);
     cleanup.push(() => b.server.close());
     await waitFor(() => flows.length === 40, 'flows after the restart', 15_000);
-    expect(uuids(flows)).toEqual(Array.from({ length: 40 }, (_, i) => `flow-${i}`));
+    for (let i = 40; i < 45; i++) history.push(flowAt(i));
+    await waitFor(() => flows.length === 45, 'live flows after the restart');
+
+    expect(uuids(flows)).toEqual(Array.from({ length: 45 }, (_, i) => `flow-${i}`));
     expect(c.stats.duplicatesDropped).toBeGreaterThan(0);
+    expect(c.stats.reconnects).toBeGreaterThanOrEqual(1);
   });
 
   it('counts an undecodable frame and stays connected', async () => {
@@ -77,7 +87,7 @@ describe('HubbleClient with the worker transport', () => {
     const frameServer = await startFrameServer(frames);
     cleanup.push(() => frameServer.stop());
 
-    const { c, flows } = client(frameServer.address);
+    const { c, flows } = client(transport, frameServer.address);
     await waitFor(() => flows.length === 2 && c.stats.malformed === 1, 'frames');
     expect(c.stats.lastMalformed).toMatch(/undecodable frame/);
     expect(flows[1]!.flow.verdict).toBe(77);
