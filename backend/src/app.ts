@@ -2,7 +2,7 @@
 // Hubble-compatible server fed by the demo or a recording), the Hubble client, the recorder and
 // the HTTP server. Demo and replay go through real gRPC on loopback, exactly like a live Relay.
 import { HubbleClient } from './hubble/client.ts';
-import type { ConnectionState, HubbleTLSOptions } from './hubble/client.ts';
+import type { ConnectionState, HubbleTLSOptions, HubbleTransport } from './hubble/client.ts';
 import { HubbleServer } from './hubble/server.ts';
 import { FlowHistory } from './hubble/flow-history.ts';
 import { loadReplayFile } from './hubble/replay-file.ts';
@@ -50,6 +50,8 @@ export interface AppOptions {
   /** live: the Relay to connect to. */
   hubbleAddress?: string;
   hubbleTLS?: HubbleTLSOptions;
+  /** How the flow stream is read (HubbleClient's `transport`); the client picks when absent. */
+  hubbleTransport?: HubbleTransport;
   /** demo: the lab to simulate. */
   lab?: Lab;
   seed?: number;
@@ -333,6 +335,7 @@ export class App {
     this.client = new HubbleClient({
       address,
       tls: this.opts.mode === 'live' ? this.opts.hubbleTLS : undefined,
+      ...(this.opts.hubbleTransport ? { transport: this.opts.hubbleTransport } : {}),
       // A recording is served whole; from a live source, recent history is enough to start.
       initialHistory: this.opts.mode === 'replay' ? this.replayCapacity : 1000,
       // A recording keeps whole flows (it may be replayed in Hubble's own tools); otherwise ask

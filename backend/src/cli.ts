@@ -10,7 +10,7 @@ import { DemoSource } from './demo/demo-source.ts';
 import { FlowHistory } from './hubble/flow-history.ts';
 import { HubbleServer } from './hubble/server.ts';
 import type { HubbleServerTLS } from './hubble/server.ts';
-import type { HubbleTLSOptions } from './hubble/client.ts';
+import type { HubbleTLSOptions, HubbleTransport } from './hubble/client.ts';
 import { loadReplayFile } from './hubble/replay-file.ts';
 import { ReplayPacer } from './store/replay-pacer.ts';
 import { VERSION } from './version.ts';
@@ -49,6 +49,11 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
     kind: 'string',
     valueName: 'NAME',
     help: "name to verify Relay's certificate against",
+  },
+  'hubble-transport': {
+    kind: 'string',
+    valueName: 'h2|grpc-js',
+    help: 'how the flow stream is read: our own HTTP/2 framing (default, faster) or grpc-js',
   },
   replay: {
     kind: 'string',
@@ -237,6 +242,14 @@ function count(o: ParsedOptions, name: string, fallback: number, min: number): n
   return n;
 }
 
+function hubbleTransport(o: ParsedOptions): HubbleTransport | undefined {
+  const v = o['hubble-transport'];
+  if (v === undefined) return undefined;
+  if (v === 'h2') return 'h2';
+  if (v === 'grpc-js') return 'inline';
+  throw new UsageError(`--hubble-transport must be h2 or grpc-js, got ${String(v)}`);
+}
+
 function str(o: ParsedOptions, name: string): string | undefined {
   const v = o[name];
   return typeof v === 'string' ? v : undefined;
@@ -295,6 +308,7 @@ export function serveOptions(o: ParsedOptions): AppOptions {
     historyFlows: count(o, 'history-flows', 100_000, 1),
     historyBytes: count(o, 'history-mb', 256, 1) * 1024 * 1024,
     heapBudgetBytes: count(o, 'heap-budget-mb', 320, 0) * 1024 * 1024 || undefined,
+    hubbleTransport: hubbleTransport(o),
   };
   const hubble = str(o, 'hubble');
   if (hubble !== undefined) {

@@ -114,6 +114,12 @@ describe('flowlens serve', () => {
     expect((await fetch(`${d.url}/readyz`)).status).toBe(503);
   });
 
+  it('reads the demo through grpc-js when asked', async () => {
+    const d = await dashboard(['--hubble-transport', 'grpc-js']);
+    const s = await statusUntil(d.url, (x) => x.hubble.flowsReceived > 20, 'demo flows');
+    expect(s.hubble.state).toBe('live');
+  });
+
   it('reads a Relay from flowlens hubble-server in another process', async () => {
     const server = runFlowlens(['hubble-server', '--demo', '--port', '0']);
     running.push(server);
@@ -251,6 +257,10 @@ describe('flowlens usage errors', () => {
       /--replay-speed must be a positive number or max, got 0/,
     ],
     [['--record-max-mb', 'lots'], /--record-max-mb must be a number of megabytes, got lots/],
+    [
+      ['--hubble-transport', 'carrier-pigeon'],
+      /--hubble-transport must be h2 or grpc-js, got carrier-pigeon/,
+    ],
     [['--history-flows', '0'], /--history-flows must be a whole number of at least 1, got 0/],
     [['--heap-budget-mb', '1.5'], /--heap-budget-mb must be a whole number of at least 0, got 1.5/],
     [['hubble-server', '--tls-cert', 'x'], /--tls-cert and --tls-key go together/],
