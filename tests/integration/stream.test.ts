@@ -275,7 +275,8 @@ describe('GET /metrics', () => {
     const samples = new Map<string, number>();
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
-      const m = /^([a-z_]+)(\{[^}]*\})? (-?[\d.e+]+|NaN)$/.exec(line);
+      // The text format's grammar: metric names may hold digits and colons, values ±Inf.
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
       expect(m, line).not.toBeNull();
       samples.set(`${m![1]}${m![2] ?? ''}`, Number(m![3]));
     }
@@ -284,6 +285,9 @@ describe('GET /metrics', () => {
       [...samples.keys()].some((k) => k.startsWith('flowlens_flows_total{verdict="FORWARDED"}')),
     ).toBe(true);
     expect(samples.get('flowlens_history_flows')).toBeGreaterThan(0);
+    expect(samples.get('flowlens_history_bytes')).toBeGreaterThan(0);
+    expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(samples.get('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
   });
 });
 
