@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { growingPercent, HeapBudget, MIN_GROWING_PERCENT } from './heap-budget.ts';
+import {
+  growingPercent,
+  HeapBudget,
+  MAX_GROWING_PERCENT,
+  MIN_GROWING_PERCENT,
+} from './heap-budget.ts';
 
 const MiB = 1024 * 1024;
 
 describe('growingPercent', () => {
-  it('leaves V8 to choose while four times the live set fits the budget', () => {
-    expect(growingPercent(60 * MiB, 320 * MiB)).toBe(0);
-    expect(growingPercent(80 * MiB, 320 * MiB)).toBe(0);
-    expect(growingPercent(0, 320 * MiB)).toBe(0);
+  it('allows at most twice the live set, however far the budget is', () => {
+    expect(growingPercent(60 * MiB, 320 * MiB)).toBe(MAX_GROWING_PERCENT);
+    expect(growingPercent(0, 320 * MiB)).toBe(MAX_GROWING_PERCENT);
   });
 
   it('puts the next collection at the budget when the live set is larger', () => {
-    expect(growingPercent(160 * MiB, 320 * MiB)).toBe(100);
     expect(growingPercent(200 * MiB, 320 * MiB)).toBe(60);
+    expect(growingPercent(181 * MiB, 320 * MiB)).toBe(76);
   });
 
   it('keeps some room over a live set at or past the budget, so collections do not thrash', () => {
@@ -28,7 +32,7 @@ describe('HeapBudget', () => {
 
   it('reports its budget and stops watching', () => {
     const b = new HeapBudget(320 * MiB);
-    expect(b.status).toMatchObject({ budgetBytes: 320 * MiB, growingPercent: 0 });
+    expect(b.status).toMatchObject({ budgetBytes: 320 * MiB, growingPercent: 100 });
     b.stop();
   });
 });
