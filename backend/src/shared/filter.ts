@@ -355,6 +355,20 @@ export function compileFilter(terms: readonly FilterTerm[]): (f: EnrichedFlow) =
   };
 }
 
+/**
+ * Namespaces one of which a matching flow must have on its source or destination side, or
+ * undefined when the filter requires none: the values of its `namespace=` terms, else of its
+ * `from-namespace=`, else of its `to-namespace=` terms (each key's values OR, keys AND, so any
+ * one key's values are required).
+ */
+export function requiredNamespaces(terms: readonly FilterTerm[]): string[] | undefined {
+  for (const key of ['namespace', 'from-namespace', 'to-namespace']) {
+    const values = terms.filter((t) => !t.negate && t.key === key).map((t) => t.value);
+    if (values.length > 0) return values;
+  }
+  return undefined;
+}
+
 /** Namespaces a filter pins the view to (for scoping the map), if any. */
 export function filterNamespaces(terms: readonly FilterTerm[]): string[] {
   return terms.filter((t) => !t.negate && t.key === 'namespace').map((t) => t.value);

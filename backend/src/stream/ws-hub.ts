@@ -12,6 +12,7 @@ import { ServiceMap, type EdgeKeys, type Grouping } from '../map/service-map.ts'
 import {
   compileFilter,
   filterNamespaces,
+  requiredNamespaces,
   FilterSyntaxError,
   parseFilter,
 } from '../shared/filter.ts';
@@ -28,6 +29,7 @@ import {
 } from '../shared/protocol.ts';
 import type { FlowStore } from '../store/flow-store.ts';
 import { deltaBytes, Sampler, SubscribeBudget } from './client-pace.ts';
+import { ViewIndex } from './view-index.ts';
 import { requestUrl } from './http-server.ts';
 
 export interface StreamHubOptions {
@@ -134,7 +136,7 @@ const EMPTY_MAP_DELTA = JSON.stringify({
 export class StreamHub {
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
-  private readonly views = new Map<string, View>();
+  private readonly views = new ViewIndex<View>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly o: Required<
@@ -239,17 +241,17 @@ export class StreamHub {
     // computed once per grouping (views differ by filter far more often than by grouping).
     let row: Buffer | undefined;
     let keysBy: Partial<Record<Grouping, EdgeKeys>> | undefined;
-    for (const v of this.views.values()) {
-      if (!v.match(flow)) continue;
+    this.views.forCandidates(flow.source.namespace, flow.destination.namespace, (v) => {
+      if (!v.match(flow)) return;
       keysBy ??= {};
       v.map.add(flow, nowMs, (keysBy[v.grouping] ??= v.map.keysOf(flow)));
       if (v.rows.length >= this.o.maxRowsPerDelta) {
         v.overflow += 1;
-        continue;
+        return;
       }
       row ??= Buffer.from(`{"seq":${seq},"flow":${JSON.stringify(flow)}}`);
       v.rows.push(row);
-    }
+    });
   }
 
   private onConnection(ws: WebSocket): void {
@@ -295,7 +297,7 @@ export class StreamHub {
     const v = c.view;
     if (!v) return;
     v.clients.delete(c);
-    if (v.clients.size === 0) this.views.delete(v.key);
+    if (v.clients.size === 0) this.views.delete(v);
     this.counters.views = this.views.size;
     c.view = undefined;
   }
@@ -400,7 +402,7 @@ export class StreamHub {
         for (const e of store.window(sinceNs)) if (match(e.flow)) map.add(e.flow, nowMs);
         map.flush(nowMs); // the snapshot carries this state; deltas start from here
         view = { key, filter, grouping, match, map, rows: [], overflow: 0, clients: new Set() };
-        this.views.set(key, view);
+        this.views.add(view, requiredNamespaces(terms));
         this.counters.views = this.views.size;
       }
       view.clients.add(c);
