@@ -178,6 +178,24 @@ describe('MapView', () => {
     expect(viewBox()).toBe(fitted);
   });
 
+  it("makes a focused node's edges Tab stops that name their ends and walk to the other end", async () => {
+    const { container } = render(MapView, shop());
+    const api = edgeOf(container, 'shop/frontend', 'shop/api');
+    // With no node focused, thousands of edges must not become Tab stops.
+    expect(api.getAttribute('tabindex')).toBeNull();
+    await fireEvent.keyDown(nodeEl(container, 'shop/api'), { key: 'Enter' });
+    const edges = [...container.querySelectorAll('[data-testid=edge]')];
+    expect(edges).toHaveLength(3);
+    expect(edges.every((e) => e.getAttribute('tabindex') === '0')).toBe(true);
+    const db = edgeOf(container, 'shop/api', 'data/db');
+    expect(db.getAttribute('aria-label')).toBe('api → db, TCP/5432');
+    await fireEvent.focus(db);
+    expect(screen.getByRole('tooltip').textContent).toContain('shop/api → data/db');
+    await fireEvent.keyDown(db, { key: 'Enter' });
+    expect(nodeEl(container, 'data/db').getAttribute('aria-pressed')).toBe('true');
+    expect(document.activeElement).toBe(nodeEl(container, 'data/db'));
+  });
+
   it('keeps nodes where they were when new nodes arrive', async () => {
     const { nodes, edges } = shop();
     const { container, rerender } = render(MapView, { nodes, edges, redrawMs: 0 });
