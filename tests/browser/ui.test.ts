@@ -11,6 +11,13 @@ import { getJson, ROOT, type Running } from '../support/process.ts';
 let browser: Browser;
 const running: Running[] = [];
 
+// Screenshots go to a scratch folder, so a test run leaves the tree as it was;
+// `FLOWLENS_SCREENSHOTS=docs/screenshots npm test` refreshes the README's.
+const SHOTS = process.env['FLOWLENS_SCREENSHOTS']
+  ? join(ROOT, process.env['FLOWLENS_SCREENSHOTS'])
+  : mkdtempSync(join(tmpdir(), 'flowlens-shots-'));
+const shot = (name: string) => join(SHOTS, name);
+
 beforeAll(async () => {
   browser = await launchChromium();
 });
@@ -46,10 +53,8 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     expect(drawn).toBeGreaterThan(0);
     expect(drawn).toBeLessThanOrEqual(60);
     expect(below).toBeGreaterThan(0);
-    await page.screenshot({ path: join(ROOT, 'docs/screenshots/map.png') });
-    await page
-      .locator('[data-testid=drops]')
-      .screenshot({ path: join(ROOT, 'docs/screenshots/drops.png') });
+    await page.screenshot({ path: shot('map.png') });
+    await page.locator('[data-testid=drops]').screenshot({ path: shot('drops.png') });
   });
 
   it('applies a filter and keeps it in the URL', async () => {
@@ -117,7 +122,7 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.emulateMedia({ reducedMotion: 'reduce' });
     expect(await animation()).toBe('none');
     await page.emulateMedia({ reducedMotion: 'no-preference' });
-    await page.screenshot({ path: join(ROOT, 'docs/screenshots/presenter.png') });
+    await page.screenshot({ path: shot('presenter.png') });
   });
 
   it('steps a lab, marks the policy change on the timeline, and scrubs back', async () => {
@@ -155,7 +160,7 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     // Tall enough for the drops pane to hold the whole drop, policy and all.
     await page.setViewportSize({ width: 1280, height: 1400 });
     await drop.scrollIntoViewIfNeeded();
-    await drop.screenshot({ path: join(ROOT, 'docs/screenshots/policy.png') });
+    await drop.screenshot({ path: shot('policy.png') });
   });
 
   it('sorts and filters the flow table by column, and opens a row with its raw JSON', async () => {
