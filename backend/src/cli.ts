@@ -88,7 +88,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   'heap-budget-mb': {
     kind: 'string',
     valueName: 'N',
-    help: 'collect garbage so the JS heap stays near this size (default 320; 0 = leave it to V8)',
+    help: 'collect garbage so the JS heap stays near this size (default 288; 0 = leave it to V8)',
   },
   kubeconfig: {
     kind: 'string',
@@ -307,7 +307,7 @@ export function serveOptions(o: ParsedOptions): AppOptions {
     manifests,
     historyFlows: count(o, 'history-flows', 100_000, 1),
     historyBytes: count(o, 'history-mb', 256, 1) * 1024 * 1024,
-    heapBudgetBytes: count(o, 'heap-budget-mb', 320, 0) * 1024 * 1024 || undefined,
+    heapBudgetBytes: count(o, 'heap-budget-mb', 288, 0) * 1024 * 1024 || undefined,
     hubbleTransport: hubbleTransport(o),
   };
   const hubble = str(o, 'hubble');
