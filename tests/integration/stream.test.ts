@@ -170,7 +170,14 @@ describe('WebSocket /ws', () => {
     await c.next('snapshot');
     const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    await waitFor(() => app.hub.stats.rowsSkipped > 100, 'rows skipped for the slow client');
+    // Rows over the per-tick cap are skipped too: wait until the client is slow (its socket
+    // holds more than the high-water mark), then for rows skipped while it is.
+    await waitFor(() => app.hub.stats.bufferedBytesMax > 64 * 1024, 'the client falling behind');
+    const before = app.hub.stats.rowsSkipped;
+    await waitFor(
+      () => app.hub.stats.rowsSkipped > before + 100,
+      'rows skipped for the slow client',
+    );
     socket.resume();
     const notice = await c.next('notice');
     expect(notice).toMatchObject({ code: 'sampling', level: 'warn' });
