@@ -2,37 +2,16 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
 import { TEXT } from '../lib/i18n.ts';
+import { flowRow } from '../lib/test-flows.ts';
 import FlowTable from './FlowTable.svelte';
 
 const evil = '<img src=x onerror=alert(1)>';
 
-function flow(i: number, over: Partial<EnrichedFlow> = {}): EnrichedFlow {
-  return {
-    id: `f${i}`,
-    time: `2026-11-22T10:00:0${i}.000000000Z`,
-    timeNs: String(1_000_000_000 + i),
-    node: 'kind-worker',
-    verdict: 'FORWARDED',
-    protocol: 'TCP',
-    source: {
-      ip: `10.0.0.${i}`,
-      kind: 'pod',
-      namespace: 'web',
-      pod: `frontend-${i}`,
-      labels: [`app=${evil}`],
-    },
-    destination: {
-      ip: '10.0.1.1',
-      port: 8000 + i,
-      kind: 'pod',
-      namespace: 'api',
-      pod: 'api-0',
-      labels: [],
-    },
-    policy: { allowedBy: [], deniedBy: [] },
-    ...over,
-  };
-}
+/** The shared test flow, with markup in a source label. */
+const flow = (i: number, over: Partial<EnrichedFlow> = {}): EnrichedFlow => {
+  const base = flowRow(i, over);
+  return { ...base, source: { ...base.source, labels: [`app=${evil}`] } };
+};
 
 const rows = [
   flow(1),
@@ -64,22 +43,22 @@ afterEach(() => vi.unstubAllGlobals());
 describe('FlowTable', () => {
   it('sorts by a column header, with aria-sort saying how', async () => {
     const { container } = render(FlowTable, { rows, version: 1, t: TEXT.en, lang: 'en' });
-    expect(ports(container)).toEqual(['TCP/8003', 'TCP/8002', 'TCP/8001']);
+    expect(ports(container)).toEqual(['TCP/8083', 'TCP/8082', 'TCP/8081']);
     const header = screen.getByTestId('col-port');
     expect(header.getAttribute('aria-sort')).toBe('none');
     await fireEvent.click(within(header).getByRole('button'));
     expect(header.getAttribute('aria-sort')).toBe('ascending');
-    expect(ports(container)).toEqual(['TCP/8001', 'TCP/8002', 'TCP/8003']);
+    expect(ports(container)).toEqual(['TCP/8081', 'TCP/8082', 'TCP/8083']);
     await fireEvent.click(within(header).getByRole('button'));
     expect(header.getAttribute('aria-sort')).toBe('descending');
-    expect(ports(container)).toEqual(['TCP/8003', 'TCP/8002', 'TCP/8001']);
-    expect(ids(container)).toEqual(['api/api-0', 'api/api-0', 'api/api-0']);
+    expect(ports(container)).toEqual(['TCP/8083', 'TCP/8082', 'TCP/8081']);
+    expect(ids(container)).toEqual(['api/backend-0', 'api/backend-0', 'api/backend-0']);
   });
 
   it('filters by a column and says how many rows match', async () => {
     const { container } = render(FlowTable, { rows, version: 1, t: TEXT.en, lang: 'en' });
     await fireEvent.input(screen.getByTestId('filter-verdict'), { target: { value: 'drop' } });
-    expect(ports(container)).toEqual(['TCP/8002']);
+    expect(ports(container)).toEqual(['TCP/8082']);
     expect(screen.getByTestId('rows-shown').textContent).toBe('1 of 3 flows');
     await fireEvent.input(screen.getByTestId('filter-verdict'), { target: { value: '' } });
     expect(ports(container)).toHaveLength(3);

@@ -1,40 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
 import { cellText, COLUMNS, nextSort } from './flow-columns.ts';
 import { FlowView, viewRows } from './flow-view.ts';
+import { flowRow } from './test-flows.ts';
 
-function flow(i: number, over: Partial<EnrichedFlow> = {}): EnrichedFlow {
-  return {
-    id: `f${i}`,
-    time: `2026-11-22T10:00:0${i}.000000000Z`,
-    timeNs: String(1_000_000_000 + i),
-    node: 'kind-worker',
-    verdict: 'FORWARDED',
-    protocol: 'TCP',
-    source: {
-      ip: `10.0.0.${i}`,
-      kind: 'pod',
-      namespace: 'web',
-      pod: `frontend-${i}`,
-      workload: { kind: 'Deployment', name: 'frontend' },
-      labels: [],
-    },
-    destination: {
-      ip: '10.0.1.1',
-      port: 8080 + i,
-      kind: 'pod',
-      namespace: 'api',
-      pod: 'backend-0',
-      service: 'api/backend',
-      labels: [],
-    },
-    policy: {
-      allowedBy: [{ kind: 'NetworkPolicy', namespace: 'api', name: 'allow' }],
-      deniedBy: [],
-    },
-    ...over,
-  };
-}
+const flow = flowRow;
 
 describe('flow table columns', () => {
   it("shows Hubble's columns plus service, workload, policy and L7 as text", () => {
