@@ -468,6 +468,7 @@ export class App {
 
   status() {
     const c = this.client;
+    const mem = process.memoryUsage();
     const s = c?.state ?? { state: 'stopped' as const };
     const stats = c?.stats;
     return {
@@ -499,8 +500,8 @@ export class App {
       recorder: this.recorder?.stats,
       history: this.store.stats,
       memory: {
-        rssBytes: process.memoryUsage.rss(),
-        heapUsedBytes: process.memoryUsage().heapUsed,
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
         heapBudget: this.heapBudget?.status,
       },
       replay: this.pacer?.progress,

@@ -113,11 +113,10 @@ export const DEFAULT_FIELD_MASK = [
   'Summary',
 ];
 
-/** The GetFlowsRequest serialiser, from our protos (the h2 transport writes the request itself). */
-const getFlowsRequest = {
-  serialize: (req: object): Buffer =>
-    observerService().service['GetFlows']!.requestSerialize(req) as Buffer,
-};
+/** Go gRPC servers answer pings closer than five minutes apart with GOAWAY. */
+const KEEPALIVE_MS = 300_000;
+/** The largest flow message accepted, on every transport. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 type Unary = (req: object, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => void;
 
@@ -183,9 +182,8 @@ export class HubbleClient {
     const Observer = tolerantObserverClient(decodeFrame);
     const tls = this.opts.tls;
     const options: grpc.ChannelOptions = {
-      // Go gRPC servers answer pings closer than five minutes apart with GOAWAY.
-      'grpc.keepalive_time_ms': 300_000,
-      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.keepalive_time_ms': KEEPALIVE_MS,
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     };
     let creds = grpc.credentials.createInsecure();
     if (tls) {
@@ -200,9 +198,11 @@ export class HubbleClient {
       this.frames = new H2Transport({
         address: this.opts.address,
         ...(tls ? { tls } : {}),
-        serializeRequest: (req) => getFlowsRequest.serialize(req),
-        maxMessageBytes: 16 * 1024 * 1024,
-        keepaliveMs: 300_000,
+        // The h2 transport writes the request itself, serialised from our protos.
+        serializeRequest: (req) =>
+          observerService().service['GetFlows']!.requestSerialize(req) as Buffer,
+        maxMessageBytes: MAX_MESSAGE_BYTES,
+        keepaliveMs: KEEPALIVE_MS,
       });
     } else if (transport === 'worker') {
       this.frames = new FrameTransport({
