@@ -1,6 +1,6 @@
-// History memory: the heap one history entry really takes (enriched flow, peers, the decoded
-// Hubble record), measured with forced collections, beside FlowStore's estimate, which is what
-// `--history-mb` bounds. The flows take the dashboard's own path: the fixed-rate load source
+// History memory: what one history entry really takes (its columns, its share of peers, the
+// record's wire bytes in off-heap slabs), measured with forced collections, beside FlowStore's
+// estimate, which is what `--history-mb` bounds. The flows take the dashboard's own path: the fixed-rate load source
 // over gRPC into an App in this process.
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -9,10 +9,12 @@ import { figure, int, QUICK, sleep, startLoadSource } from './harness.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
+/** The JS heap and the off-heap buffers (history's record slabs), after full collections. */
 const heap = () => {
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 };
 
 const FLOWS = QUICK ? 20_000 : 100_000;

@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { observerService, tolerantObserverClient } from './proto.ts';
 import type { UndecodableFrame } from './proto.ts';
-import { decodeFrame } from './flow-decoder.ts';
+import { decodeFrame, recordOf } from './flow-decoder.ts';
 import type { DecodedFrame } from './flow-decoder.ts';
 import { FrameTransport } from './frame-transport.ts';
 import { H2Transport, h2Addressable } from './h2-transport.ts';
@@ -306,14 +306,10 @@ export class HubbleClient {
     // flow-decoder already gives Hubble's JSON form with every field typed as validateFlow
     // checks it (its test holds it to the general path), so nothing is converted or re-checked.
     const res = msg.res;
-    const flow = res.flow;
-    if (flow) {
-      const rec: FlowRecord = {
-        flow,
-        nodeName: res.node_name ?? flow.node_name ?? '',
-        timeNs: msg.timeNs ?? 0n,
-      };
-      if (!this.window.admit(flowKey(flow, rec.nodeName), rec.timeNs)) {
+    const rec = recordOf(msg);
+    if (rec) {
+      rec.wire = msg.wire;
+      if (!this.window.admit(flowKey(rec.flow, rec.nodeName), rec.timeNs)) {
         this.stats.duplicatesDropped += 1;
         return;
       }

@@ -39,7 +39,10 @@ function generalPath(buf: Buffer): Outcome {
 
 function fastPath(buf: Buffer): Outcome {
   try {
-    return decodeFrame(buf);
+    const { res, timeNs, wire } = decodeFrame(buf);
+    // The frame carries the bytes it was decoded from, for history to keep.
+    expect(wire).toBe(buf);
+    return { res, timeNs };
   } catch {
     return 'rejected';
   }

@@ -12,7 +12,7 @@
 import protobufjs from 'protobufjs';
 import type { Reader } from 'protobufjs';
 import { Buffer } from 'node:buffer';
-import type { FlowsResponse } from './types.ts';
+import type { FlowRecord, FlowsResponse } from './types.ts';
 import { formatTimeNs } from './time.ts';
 import { Kind, RESPONSE } from './flow-schema.ts';
 import {
@@ -39,6 +39,8 @@ const MAX_SECONDS = 253_402_300_799n;
 export interface DecodedFrame {
   res: FlowsResponse;
   timeNs: bigint | undefined;
+  /** The bytes decoded (a view; copy them to keep them past the frame's handling). */
+  wire: Buffer;
 }
 
 export class FrameDecodeError extends Error {
@@ -229,5 +231,12 @@ export function decodeFrame(buf: Buffer): DecodedFrame {
   const r = protobufjs.Reader.create(buf);
   const res = decodeResponse(r, 0) as FlowsResponse;
   const timeNs = res.flow?.time !== undefined ? flowTimeNs : undefined;
-  return { res, timeNs };
+  return { res, timeNs, wire: buf };
+}
+
+/** The flow record a decoded frame carries, if it carries a flow. */
+export function recordOf(d: DecodedFrame): FlowRecord | undefined {
+  const flow = d.res.flow;
+  if (!flow) return undefined;
+  return { flow, nodeName: d.res.node_name ?? flow.node_name ?? '', timeNs: d.timeNs ?? 0n };
 }

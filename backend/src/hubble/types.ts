@@ -190,4 +190,9 @@ export interface FlowRecord {
   nodeName: string;
   /** Nanoseconds since the epoch, parsed once from `flow.time` (0 when absent). */
   timeNs: bigint;
+  /**
+   * The GetFlowsResponse message this record was decoded from, when it came off the wire. It is
+   * read only while the record is handled (history copies it and decodes it again on demand).
+   */
+  wire?: Uint8Array;
 }

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { EnrichedFlow } from '../enrich/types.ts';
 import type { FlowRecord } from '../hubble/types.ts';
+import { LabGenerator } from '../demo/generator.ts';
+import { loadLab } from '../demo/lab-model.ts';
+import { threeTier } from '../demo/scenarios/three-tier.ts';
+import { Enricher } from '../enrich/enrich.ts';
+import { DEFAULT_FIELD_MASK } from '../hubble/client.ts';
+import { compileFieldMask } from '../hubble/field-mask.ts';
+import { decodeFrame, recordOf } from '../hubble/flow-decoder.ts';
+import { formatLine, responseFromRecord } from '../hubble/json-codec.ts';
+import { observerService } from '../hubble/proto.ts';
+import type { HubbleFlow } from '../hubble/types.ts';
+import { responseToWire } from '../hubble/wire.ts';
+import { ClusterModel } from '../k8s/cluster-model.ts';
 import { FlowStore } from './flow-store.ts';
 
 const S = 1_000_000_000n;
@@ -119,5 +131,141 @@ describe('FlowStore sequence numbers', () => {
     expect(store.query({ afterSeq: 25 })).toEqual([]);
     expect(store.byId('f20')?.seq).toBe(21);
     expect(store.query({ predicate: (f) => f.id === 'f24' }).map((e) => e.seq)).toEqual([25]);
+  });
+});
+
+describe('FlowStore columns', () => {
+  const getFlows = observerService().service['GetFlows'];
+  const lines = (recs: FlowRecord[]) => recs.map((r) => formatLine(responseFromRecord(r)));
+  const json = (flows: EnrichedFlow[]) => flows.map((f) => JSON.stringify(f));
+
+  /** Demo flows the way the client hands them over: decoded from their frames, bytes attached. */
+  function fromTheWire(n: number, mask?: string[]): FlowRecord[] {
+    const gen = new LabGenerator(threeTier, 7, T0);
+    const pick = mask ? compileFieldMask<HubbleFlow>(mask) : (f: HubbleFlow) => f;
+    const out: FlowRecord[] = [];
+    for (let t = 1n; out.length < n; t++) {
+      for (const r of gen.generate(T0 + t * 60n * S)) {
+        const frame = getFlows.responseSerialize(
+          responseToWire({ flow: pick(r.flow), node_name: r.nodeName, time: r.flow.time }),
+        );
+        const d = decodeFrame(frame);
+        const rec = recordOf(d)!;
+        rec.wire = d.wire;
+        if (out.length < n) out.push(rec);
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    ['whole flows', undefined],
+    ['flows under the field mask', DEFAULT_FIELD_MASK],
+  ])('gives back %s and their records as they went in', (_name, mask) => {
+    const recs = fromTheWire(3_000, mask);
+    const model = new ClusterModel();
+    loadLab(threeTier, model);
+    // Explanations ride along on drops, as the policy engine attaches them.
+    const enricher = new Enricher({
+      model,
+      explain: (f) => ({ verdict: f.verdict === 'DROPPED' ? 'DENIED' : 'ALLOWED', why: [f.id] }),
+    });
+    const flows = recs.map((r) => enricher.enrich(r));
+    expect(flows.some((f) => f.l7)).toBe(true);
+    expect(flows.some((f) => f.policy.explanation)).toBe(true);
+    const store = new FlowStore({ maxFlows: 10_000 });
+    recs.forEach((r, i) => store.add(flows[i]!, r));
+    const back = store.query();
+    expect(json(back.map((e) => e.flow))).toEqual(json(flows));
+    expect(back.map((e) => e.flow)).toEqual(flows);
+    expect(lines(back.map((e) => e.record))).toEqual(lines(recs));
+    expect(json([...store.flows()])).toEqual(json(flows));
+    // A scan hands out one reused object; what it shows at each call is the flow.
+    const seen: string[] = [];
+    store.scan((f) => seen.push(JSON.stringify(f)));
+    expect(seen).toEqual(json(flows));
+    const drops: string[] = [];
+    store.scan(
+      (f) => drops.push(f.id),
+      (f) => f.verdict === 'DROPPED',
+      BigInt(flows[100]!.timeNs),
+    );
+    expect(drops).toEqual(
+      flows
+        .slice(100)
+        .filter((f) => f.verdict === 'DROPPED')
+        .map((f) => f.id),
+    );
+    const f = flows[1234]!;
+    expect(JSON.stringify(store.byId(f.id)?.flow)).toBe(JSON.stringify(f));
+  });
+
+  it('keeps flows it cannot take apart as they are, and odd fields exactly', () => {
+    const store = new FlowStore();
+    const odd: [EnrichedFlow, FlowRecord][] = [
+      // Not a UUID, and a time text that is not the usual formatting of its time.
+      entry(1, { id: 'relay:1:ABC', time: '2026-11-22T10:00:01.000+00:00' }),
+      entry(2, { id: 'A1B2C3D4-0000-0000-0000-000000000000' }),
+      // A port no column holds: kept whole.
+      entry(3, { source: { ip: '10.0.0.3', port: 2 ** 40, kind: 'world', labels: [] } }),
+      entry(4, {
+        policy: {
+          allowedBy: [{ kind: 'NetworkPolicy', namespace: 'data', name: 'allow-api' }],
+          deniedBy: [],
+        },
+        direction: 'EGRESS',
+        isReply: true,
+        l7: { type: 'REQUEST', dns: { query: 'db.data.svc.', ips: [] } },
+      }),
+    ];
+    // A time past what 64 bits of nanoseconds hold (the year 3000).
+    const late = 32_503_680_000n * S;
+    const [lf, lr] = entry(5);
+    odd.push([
+      { ...lf, timeNs: late.toString() },
+      { ...lr, timeNs: late },
+    ]);
+    for (const [f, r] of odd) store.add(f, r);
+    expect(json(store.query().map((e) => e.flow))).toEqual(json(odd.map(([f]) => f)));
+    expect(store.query().map((e) => e.record)).toEqual(odd.map(([, r]) => r));
+    expect(store.byId('relay:1:ABC')?.seq).toBe(1);
+    expect(store.byId('A1B2C3D4-0000-0000-0000-000000000000')?.seq).toBe(2);
+    expect(store.stats.newestNs).toBe(late.toString());
+    // Fields come back in the contract's order, whatever order they were given in.
+    const [g, rg] = entry(6, { isReply: false, direction: 'INGRESS' });
+    store.add(g, rg);
+    const back = store.byId('f6')!.flow;
+    expect(back).toEqual(g);
+    expect(Object.keys(JSON.parse(JSON.stringify(back)) as object).slice(-2)).toEqual([
+      'direction',
+      'isReply',
+    ]);
+    expect(store.query({ sinceNs: T0 + 4n * S }).map((e) => e.seq)).toEqual([4, 5, 6]);
+  });
+
+  it('keeps order and content across growing and wrapping around', () => {
+    const store = new FlowStore({ maxFlows: 3_000 });
+    fill(store, 7_777);
+    const ids = store.query().map((e) => e.flow.id);
+    expect(ids).toEqual(Array.from({ length: 3_000 }, (_, i) => `f${4_777 + i}`));
+    const [want] = entry(7_000);
+    expect(store.byId('f7000')?.flow).toEqual(want);
+  });
+
+  it('shares one copy of a peer between flows that differ only by port', () => {
+    const store = new FlowStore();
+    const [a, ra] = entry(10);
+    const [b, rb] = entry(10, { source: { ...a.source, port: 40_001 } });
+    store.add(a, ra);
+    store.add(b, rb);
+    const [x, y] = store.query().map((e) => e.flow);
+    expect(x!.source.port).toBeUndefined();
+    expect(y!.source.port).toBe(40_001);
+    expect(x!.source.labels).toBe(y!.source.labels);
+    // Endless variants of one address start the list over instead of growing it.
+    for (let i = 0; i < 200; i++) {
+      store.add(...entry(10, { source: { ...a.source, labels: [`v=${i}`] } }));
+    }
+    expect(store.query().at(-1)!.flow.source.labels).toEqual(['v=199']);
   });
 });

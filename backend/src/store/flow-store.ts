@@ -3,17 +3,30 @@
 // model's changes on the same timeline. Bounded by count and by (estimated) bytes; what falls
 // out is counted. Queries walk newest-first and stop at the limit, so the UI's usual question
 // ("the last 500 drops in this namespace") costs the answer, not the history.
-import type { EnrichedFlow, Peer } from '../enrich/types.ts';
+//
+// The ring is kept in columns, not as objects: per flow, numbers in typed arrays (ports, the
+// id's 16 bytes), references to what flows share (peers without their port, see
+// packed-peers.ts; node, verdict and other names the decoder hands out once), and the record's
+// wire bytes copied into large off-heap slabs. A flow read back is put together again, field
+// for field as it went in, in the contract's field order. Held as objects, each flow kept some
+// thirty of its own on the heap, and the garbage collector copied and marked them all, over and
+// over; at Relay rates that took more of the client's time than decoding and enriching.
+import { Buffer } from 'node:buffer';
+import type { EnrichedFlow, EnrichedL7, Peer, PolicyRef } from '../enrich/types.ts';
 import { podMatches, textMatches } from '../shared/filter.ts';
+import { decodeFrame, recordOf } from '../hubble/flow-decoder.ts';
 import type { FlowRecord } from '../hubble/types.ts';
+import { PeerTemplates, withPort } from './packed-peers.ts';
 
 export interface StoredFlow {
   /** Monotonic per process, from 1; the WebSocket stream resumes by it. */
-  seq: number;
-  flow: EnrichedFlow;
-  record: FlowRecord;
+  readonly seq: number;
+  /** Put together again on each read: a new object, equal to the flow added. */
+  readonly flow: EnrichedFlow;
+  /** Decoded again from its wire bytes on each read, when it came with them. */
+  readonly record: FlowRecord;
   /** Estimated bytes held for this entry. */
-  bytes: number;
+  readonly bytes: number;
 }
 
 export interface FlowQuery {
@@ -65,11 +78,13 @@ export interface FlowStoreStats {
 }
 
 /**
- * Heap an entry takes besides its variable strings: the entry, the enriched flow and its peers,
- * and the decoded Hubble record. Measured by `npm run bench -- history` (about 1.2 KB a
- * three-tier flow in all, against 3 KB this estimate used to say).
+ * Bytes a packed entry takes besides its variable parts: its slot in every column, its two time
+ * texts, and its share of slab slack. Measured by `npm run bench -- history` (about 1.06 KB a
+ * three-tier flow in all, two thirds of it the record's wire bytes off the heap).
  */
-const ENTRY_OVERHEAD = 900;
+const SLOT_BYTES = 300;
+/** What an entry kept as objects takes (see UNPACKED), as the whole-object ring measured. */
+const OBJECT_OVERHEAD = 900;
 
 function peerBytes(p: Peer): number {
   let n =
@@ -79,16 +94,23 @@ function peerBytes(p: Peer): number {
   return n;
 }
 
+function l7Bytes(f: EnrichedFlow): number {
+  let n = 0;
+  if (f.l7?.http) n += 64 + f.l7.http.url.length + f.l7.http.path.length;
+  if (f.l7?.dns) n += 64 + f.l7.dns.query.length + f.l7.dns.ips.length * 40;
+  return n;
+}
+
 /**
- * Estimated heap bytes of one history entry. Variable strings count twice, once in the flow and
- * once in the record; labels shared with the cluster model count too, so hostile labels make
- * the estimate err on the safe side.
+ * Estimated bytes of one history entry: its slot, the record's wire bytes (or the decoded
+ * record, at twice its strings), and the flow's variable strings. Peers are counted in full for
+ * every flow although history shares them, so hostile labels make the estimate err on the safe
+ * side.
  */
-export function estimateBytes(f: EnrichedFlow): number {
-  let n = peerBytes(f.source) + peerBytes(f.destination);
-  if (f.l7?.http) n += f.l7.http.url.length + f.l7.http.path.length;
-  if (f.l7?.dns) n += f.l7.dns.query.length + f.l7.dns.ips.length * 40;
-  return ENTRY_OVERHEAD + n * 2;
+export function estimateBytes(f: EnrichedFlow, wireBytes?: number): number {
+  const strings = peerBytes(f.source) + peerBytes(f.destination) + l7Bytes(f);
+  if (wireBytes === undefined) return OBJECT_OVERHEAD + strings * 2;
+  return SLOT_BYTES + wireBytes + strings;
 }
 
 export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean {
@@ -106,9 +128,222 @@ export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean
   return true;
 }
 
+const NO_REFS = Object.freeze([]) as unknown as PolicyRef[];
+/** The policy part of a flow that names no policy, for looks that keep nothing. */
+const PLAIN_POLICY: EnrichedFlow['policy'] = Object.freeze({
+  allowedBy: NO_REFS,
+  deniedBy: NO_REFS,
+});
+
+function fillPeer(to: Peer, t: Peer, port: number | undefined): void {
+  to.ip = t.ip;
+  to.port = port;
+  to.kind = t.kind;
+  to.namespace = t.namespace;
+  to.pod = t.pod;
+  to.workload = t.workload;
+  to.service = t.service;
+  to.labels = t.labels;
+  to.names = t.names;
+  to.identity = t.identity;
+  to.node = t.node;
+}
+/** Slabs the wire bytes are copied into; a record bigger than a quarter of one gets its own. */
+const SLAB_BYTES = 1 << 20;
+const NO_PORT = -1;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A lowercase UUID's 16 bytes as four 32-bit words at `out[at..at+3]`; false if not one. */
+function packUuid(id: string, out: Uint32Array, at: number): boolean {
+  if (id.length !== 36) return false;
+  let w = 0;
+  let v = 0;
+  let digits = 0;
+  for (let k = 0; k < 36; k++) {
+    const ch = id.charCodeAt(k);
+    if (k === 8 || k === 13 || k === 18 || k === 23) {
+      if (ch !== 45) return false; // '-'
+      continue;
+    }
+    const d = ch >= 48 && ch <= 57 ? ch - 48 : ch >= 97 && ch <= 102 ? ch - 87 : -1;
+    if (d < 0) return false;
+    v = v * 16 + d;
+    if (++digits === 8) {
+      out[at + w++] = v;
+      v = 0;
+      digits = 0;
+    }
+  }
+  return true;
+}
+
+function uuidOf(words: Uint32Array, at: number): string {
+  let h = '';
+  for (let w = 0; w < 4; w++) {
+    const v = words[at + w]!;
+    h += HEX[v >>> 24]! + HEX[(v >>> 16) & 255]! + HEX[(v >>> 8) & 255]! + HEX[v & 255]!;
+  }
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function validPort(p: number | undefined): boolean {
+  return p === undefined || (Number.isInteger(p) && p >= 0 && p <= 0x7fffffff);
+}
+
+class Entry implements StoredFlow {
+  constructor(
+    readonly seq: number,
+    readonly flow: EnrichedFlow,
+    readonly bytes: number,
+    private readonly source: FlowRecord | Uint8Array,
+  ) {}
+
+  get record(): FlowRecord {
+    if (!(this.source instanceof Uint8Array)) return this.source;
+    const d = decodeFrame(
+      Buffer.from(this.source.buffer, this.source.byteOffset, this.source.length),
+    );
+    // The bytes decoded once already; the same decoder gives the same record again.
+    return recordOf(d)!;
+  }
+}
+
+/** Every column, one slot per flow; typed arrays for numbers, arrays for references. */
+class Columns {
+  readonly seq: Float64Array;
+  /** The flow's time in nanoseconds, the record's own bigint (converting it costs more). */
+  readonly tns: bigint[];
+  readonly bytes: Float64Array;
+  /** The id's 16 bytes when it is a UUID (`ids` holds any other). */
+  readonly uuid: Uint32Array;
+  readonly sport: Int32Array;
+  readonly dport: Int32Array;
+  /** isReply: 0 absent, 1 false, 2 true. */
+  readonly reply: Uint8Array;
+  readonly wireAt: Int32Array;
+  readonly wireLen: Int32Array;
+  /** A flow kept as it came, whole: one whose ports no column holds. */
+  readonly unpacked: (EnrichedFlow | undefined)[];
+  readonly record: (FlowRecord | undefined)[];
+  readonly slab: (Uint8Array | undefined)[];
+  readonly ids: (string | undefined)[];
+  /** The flow's two time texts, as given (deriving them costs more than holding them). */
+  readonly time: string[];
+  readonly timeNs: string[];
+  readonly node: string[];
+  readonly verdict: EnrichedFlow['verdict'][];
+  readonly protocol: string[];
+  readonly dropReason: (string | undefined)[];
+  readonly direction: EnrichedFlow['direction'][];
+  readonly type: (string | undefined)[];
+  readonly summary: (string | undefined)[];
+  readonly l7: (EnrichedL7 | undefined)[];
+  /** Undefined for the usual policy part: no policy named, nothing explained. */
+  readonly policy: (EnrichedFlow['policy'] | undefined)[];
+  readonly src: Peer[];
+  readonly dst: Peer[];
+
+  constructor(readonly size: number) {
+    this.seq = new Float64Array(size);
+    this.bytes = new Float64Array(size);
+    this.uuid = new Uint32Array(size * 4);
+    this.sport = new Int32Array(size);
+    this.dport = new Int32Array(size);
+    this.reply = new Uint8Array(size);
+    this.wireAt = new Int32Array(size);
+    this.wireLen = new Int32Array(size);
+    const refs = <T>() => new Array<T>(size).fill(undefined as T);
+    this.unpacked = refs();
+    this.record = refs();
+    this.slab = refs();
+    this.ids = refs();
+    this.time = refs();
+    this.timeNs = refs();
+    this.tns = refs();
+    this.node = refs();
+    this.verdict = refs();
+    this.protocol = refs();
+    this.dropReason = refs();
+    this.direction = refs();
+    this.type = refs();
+    this.summary = refs();
+    this.l7 = refs();
+    this.policy = refs();
+    this.src = refs();
+    this.dst = refs();
+  }
+
+  /** A copy `size` slots long, holding this ring's `count` entries from `head` at slot 0. */
+  resized(size: number, head: number, count: number): Columns {
+    const next = new Columns(size);
+    // The ring's two runs, [head, end) then [0, rest), moved as blocks.
+    const first = Math.min(count, this.size - head);
+    const rest = count - first;
+    const typed = <T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(
+      from: T,
+      to: T,
+      stride = 1,
+    ) => {
+      (to as Uint8Array).set(
+        (from as Uint8Array).subarray(head * stride, (head + first) * stride),
+        0,
+      );
+      (to as Uint8Array).set((from as Uint8Array).subarray(0, rest * stride), first * stride);
+    };
+    const refs = <T>(from: T[], to: T[]) => {
+      for (let k = 0; k < first; k++) to[k] = from[head + k]!;
+      for (let k = 0; k < rest; k++) to[first + k] = from[k]!;
+    };
+    typed(this.seq, next.seq);
+    typed(this.bytes, next.bytes);
+    typed(this.uuid, next.uuid, 4);
+    typed(this.sport, next.sport);
+    typed(this.dport, next.dport);
+    typed(this.reply, next.reply);
+    typed(this.wireAt, next.wireAt);
+    typed(this.wireLen, next.wireLen);
+    refs(this.unpacked, next.unpacked);
+    refs(this.record, next.record);
+    refs(this.slab, next.slab);
+    refs(this.ids, next.ids);
+    refs(this.time, next.time);
+    refs(this.timeNs, next.timeNs);
+    refs(this.tns, next.tns);
+    refs(this.node, next.node);
+    refs(this.verdict, next.verdict);
+    refs(this.protocol, next.protocol);
+    refs(this.dropReason, next.dropReason);
+    refs(this.direction, next.direction);
+    refs(this.type, next.type);
+    refs(this.summary, next.summary);
+    refs(this.l7, next.l7);
+    refs(this.policy, next.policy);
+    refs(this.src, next.src);
+    refs(this.dst, next.dst);
+    return next;
+  }
+
+  /** Lets go of what a slot refers to, so an evicted flow's objects can be collected. */
+  clear(i: number): void {
+    this.unpacked[i] = undefined;
+    this.tns[i] = undefined as unknown as bigint;
+    this.record[i] = undefined;
+    this.slab[i] = undefined;
+    this.ids[i] = undefined;
+    this.time[i] = undefined as unknown as string;
+    this.timeNs[i] = undefined as unknown as string;
+    this.summary[i] = undefined;
+    this.l7[i] = undefined;
+    this.policy[i] = undefined;
+    this.src[i] = undefined as unknown as Peer;
+    this.dst[i] = undefined as unknown as Peer;
+  }
+}
+
 export class FlowStore {
-  private ring: (StoredFlow | undefined)[];
-  private head = 0; // index of the oldest entry
+  private cols: Columns;
+  private head = 0; // slot of the oldest entry
   private count = 0;
   private bytes = 0;
   private evicted = 0;
@@ -118,6 +353,26 @@ export class FlowStore {
   private readonly maxBytes: number;
   private readonly maxTimeline: number;
   private readonly timelineEvents: TimelineEvent[] = [];
+  private readonly peers = new PeerTemplates();
+  private slab: Uint8Array = new Uint8Array(0);
+  private readonly scratch: EnrichedFlow = {
+    id: '',
+    time: '',
+    timeNs: '',
+    node: '',
+    verdict: 'UNKNOWN',
+    protocol: '',
+    source: withPort({ ip: '', kind: 'unknown', labels: [] }, undefined),
+    destination: withPort({ ip: '', kind: 'unknown', labels: [] }, undefined),
+    policy: { allowedBy: NO_REFS, deniedBy: NO_REFS },
+    dropReason: undefined,
+    direction: undefined,
+    isReply: undefined,
+    type: undefined,
+    l7: undefined,
+    summary: undefined,
+  };
+  private slabUsed = 0;
 
   constructor(opts: FlowStoreOptions = {}) {
     this.maxFlows = opts.maxFlows ?? 100_000;
@@ -128,49 +383,177 @@ export class FlowStore {
     }
     if (!(this.maxBytes > 0))
       throw new RangeError(`maxBytes must be positive, got ${this.maxBytes}`);
-    this.ring = new Array<StoredFlow | undefined>(Math.min(this.maxFlows, 1024));
+    this.cols = new Columns(Math.min(this.maxFlows, 1024));
   }
 
   add(flow: EnrichedFlow, record: FlowRecord): StoredFlow {
-    const entry: StoredFlow = { seq: this.nextSeq++, flow, record, bytes: estimateBytes(flow) };
-    if (entry.bytes > this.maxBytes) {
+    const seq = this.nextSeq++;
+    const wire = record.wire;
+    const bytes = estimateBytes(flow, wire?.length);
+    if (bytes > this.maxBytes) {
       // One flow bigger than all of history (hostile labels): streamed, never kept.
       this.tooLarge += 1;
-      return entry;
+      return { seq, flow, record, bytes };
     }
-    while (
-      this.count > 0 &&
-      (this.count >= this.maxFlows || this.bytes + entry.bytes > this.maxBytes)
-    ) {
+    while (this.count > 0 && (this.count >= this.maxFlows || this.bytes + bytes > this.maxBytes)) {
       this.dropOldest();
     }
-    if (this.count === this.ring.length) this.grow();
-    this.ring[(this.head + this.count) % this.ring.length] = entry;
+    if (this.count === this.cols.size) this.grow();
+    const i = (this.head + this.count) % this.cols.size;
+    this.put(i, seq, flow, record, bytes);
     this.count += 1;
-    this.bytes += entry.bytes;
-    return entry;
+    this.bytes += bytes;
+    return { seq, flow, record, bytes };
   }
 
-  /** The ring grows by doubling up to maxFlows, so a small lab never reserves a big array. */
+  private put(i: number, seq: number, f: EnrichedFlow, rec: FlowRecord, bytes: number): void {
+    const c = this.cols;
+    const t = rec.timeNs;
+    c.seq[i] = seq;
+    c.bytes[i] = bytes;
+    if (rec.wire) this.copyWire(i, rec.wire);
+    else c.record[i] = rec;
+    c.tns[i] = t;
+    if (!validPort(f.source.port) || !validPort(f.destination.port)) {
+      c.unpacked[i] = f;
+      return;
+    }
+    if (!packUuid(f.id, c.uuid, i * 4)) c.ids[i] = f.id;
+    c.time[i] = f.time;
+    c.timeNs[i] = f.timeNs;
+    c.node[i] = f.node;
+    c.verdict[i] = f.verdict;
+    c.protocol[i] = f.protocol;
+    c.dropReason[i] = f.dropReason;
+    c.direction[i] = f.direction;
+    c.reply[i] = f.isReply === undefined ? 0 : f.isReply ? 2 : 1;
+    c.type[i] = f.type;
+    c.summary[i] = f.summary;
+    c.l7[i] = f.l7;
+    const p = f.policy;
+    const plain =
+      p.allowedBy.length === 0 &&
+      p.deniedBy.length === 0 &&
+      p.explanation === undefined &&
+      p.disagreement === undefined;
+    c.policy[i] = plain ? undefined : p;
+    c.src[i] = this.peers.of(f.source);
+    c.dst[i] = this.peers.of(f.destination);
+    c.sport[i] = f.source.port ?? NO_PORT;
+    c.dport[i] = f.destination.port ?? NO_PORT;
+  }
+
+  private copyWire(i: number, wire: Uint8Array): void {
+    const c = this.cols;
+    if (wire.length > SLAB_BYTES / 4) {
+      c.slab[i] = Uint8Array.from(wire);
+      c.wireAt[i] = 0;
+    } else {
+      if (this.slabUsed + wire.length > this.slab.length) {
+        // Off the JS heap (the collector never copies it); freed once no entry refers to it.
+        this.slab = new Uint8Array(Buffer.allocUnsafeSlow(SLAB_BYTES).buffer, 0, SLAB_BYTES);
+        this.slabUsed = 0;
+      }
+      this.slab.set(wire, this.slabUsed);
+      c.slab[i] = this.slab;
+      c.wireAt[i] = this.slabUsed;
+      this.slabUsed += wire.length;
+    }
+    c.wireLen[i] = wire.length;
+  }
+
+  /** The flow in slot `i`, put together again. */
+  private flowAt(i: number): EnrichedFlow {
+    const c = this.cols;
+    const u = c.unpacked[i];
+    if (u) return u;
+    const reply = c.reply[i]!;
+    const sport = c.sport[i]!;
+    const dport = c.dport[i]!;
+    return {
+      id: c.ids[i] ?? uuidOf(c.uuid, i * 4),
+      time: c.time[i]!,
+      timeNs: c.timeNs[i]!,
+      node: c.node[i]!,
+      verdict: c.verdict[i]!,
+      protocol: c.protocol[i]!,
+      source: withPort(c.src[i]!, sport === NO_PORT ? undefined : sport),
+      destination: withPort(c.dst[i]!, dport === NO_PORT ? undefined : dport),
+      policy: c.policy[i] ?? { allowedBy: NO_REFS, deniedBy: NO_REFS },
+      dropReason: c.dropReason[i],
+      direction: c.direction[i],
+      isReply: reply === 0 ? undefined : reply === 2,
+      type: c.type[i],
+      l7: c.l7[i],
+      summary: c.summary[i],
+    };
+  }
+
+  /**
+   * The flow in slot `i` written into one reused object, for a look that keeps nothing: a
+   * filter deciding, a map counting. Folding all of history into a view's map would otherwise
+   * make and drop a flow and two peers for every entry.
+   */
+  private viewAt(i: number): EnrichedFlow {
+    const c = this.cols;
+    const u = c.unpacked[i];
+    if (u) return u;
+    const v = this.scratch;
+    const reply = c.reply[i]!;
+    const sport = c.sport[i]!;
+    const dport = c.dport[i]!;
+    v.id = c.ids[i] ?? uuidOf(c.uuid, i * 4);
+    v.time = c.time[i]!;
+    v.timeNs = c.timeNs[i]!;
+    v.node = c.node[i]!;
+    v.verdict = c.verdict[i]!;
+    v.protocol = c.protocol[i]!;
+    fillPeer(v.source, c.src[i]!, sport === NO_PORT ? undefined : sport);
+    fillPeer(v.destination, c.dst[i]!, dport === NO_PORT ? undefined : dport);
+    v.policy = c.policy[i] ?? PLAIN_POLICY;
+    v.dropReason = c.dropReason[i];
+    v.direction = c.direction[i];
+    v.isReply = reply === 0 ? undefined : reply === 2;
+    v.type = c.type[i];
+    v.l7 = c.l7[i];
+    v.summary = c.summary[i];
+    return v;
+  }
+
+  private recordAt(i: number): FlowRecord | Uint8Array {
+    const c = this.cols;
+    const slab = c.slab[i];
+    if (!slab) return c.record[i]!;
+    return slab.subarray(c.wireAt[i]!, c.wireAt[i]! + c.wireLen[i]!);
+  }
+
+  private slot(k: number): number {
+    return (this.head + k) % this.cols.size;
+  }
+
+  private entryAt(k: number): StoredFlow {
+    const i = this.slot(k);
+    return new Entry(this.cols.seq[i]!, this.flowAt(i), this.cols.bytes[i]!, this.recordAt(i));
+  }
+
+  /** The ring grows by doubling up to maxFlows, so a small lab never reserves a big one. */
   private grow(): void {
-    const size = Math.min(this.maxFlows, this.ring.length * 2);
-    const next = new Array<StoredFlow | undefined>(size);
-    for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) % this.ring.length];
-    this.ring = next;
+    const size = Math.min(this.maxFlows, this.cols.size * 2);
+    this.cols = this.cols.resized(size, this.head, this.count);
     this.head = 0;
   }
 
   private dropOldest(): void {
-    const e = this.ring[this.head];
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.ring.length;
+    const i = this.head;
+    this.bytes -= this.cols.bytes[i]!;
+    this.cols.clear(i);
+    this.head = (this.head + 1) % this.cols.size;
     this.count -= 1;
-    this.bytes -= e?.bytes ?? 0;
     this.evicted += 1;
   }
 
-  private at(i: number): StoredFlow {
-    return this.ring[(this.head + i) % this.ring.length]!;
+  private timeAt(k: number): bigint {
+    return this.cols.tns[this.slot(k)]!;
   }
 
   /** Index of the first entry with timeNs >= t (history is near-sorted by time). */
@@ -179,7 +562,7 @@ export class FlowStore {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.at(mid).record.timeNs < t) lo = mid + 1;
+      if (this.timeAt(mid) < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -188,12 +571,12 @@ export class FlowStore {
   /** Index of the first entry with seq > n (sequence numbers are strictly increasing). */
   private afterSeqIndex(n: number): number {
     if (this.count === 0) return 0;
-    return Math.min(this.count, Math.max(0, n - this.at(0).seq + 1));
+    return Math.min(this.count, Math.max(0, n - this.oldestSeq + 1));
   }
 
   /** The lowest sequence number still held (0 when empty). */
   get oldestSeq(): number {
-    return this.count === 0 ? 0 : this.at(0).seq;
+    return this.count === 0 ? 0 : this.cols.seq[this.head]!;
   }
 
   get lastSeq(): number {
@@ -202,8 +585,35 @@ export class FlowStore {
 
   /** The newest entry with this flow id, if still held. */
   byId(id: string): StoredFlow | undefined {
-    for (let i = this.count - 1; i >= 0; i--) if (this.at(i).flow.id === id) return this.at(i);
+    const c = this.cols;
+    const words = new Uint32Array(4);
+    const isUuid = packUuid(id, words, 0);
+    for (let k = this.count - 1; k >= 0; k--) {
+      const i = this.slot(k);
+      const u = c.unpacked[i];
+      const hit = u
+        ? u.id === id
+        : c.ids[i] !== undefined
+          ? c.ids[i] === id
+          : isUuid &&
+            c.uuid[i * 4] === words[0] &&
+            c.uuid[i * 4 + 1] === words[1] &&
+            c.uuid[i * 4 + 2] === words[2] &&
+            c.uuid[i * 4 + 3] === words[3];
+      if (hit) return this.entryAt(k);
+    }
     return undefined;
+  }
+
+  /** Whether slot `i` can match `q` at all, judged on its columns before it is put together. */
+  private mayMatch(i: number, q: FlowQuery): boolean {
+    const c = this.cols;
+    if (c.unpacked[i]) return true;
+    if (q.verdict && c.verdict[i] !== q.verdict) return false;
+    if (q.namespace && c.src[i]!.namespace !== q.namespace && c.dst[i]!.namespace !== q.namespace) {
+      return false;
+    }
+    return true;
   }
 
   /** Matching entries, oldest first. */
@@ -214,9 +624,10 @@ export class FlowStore {
     const limit = q.limit ?? Infinity;
     const needle = q.text?.toLowerCase();
     const out: StoredFlow[] = [];
-    for (let i = end - 1; i >= start && out.length < limit; i--) {
-      const e = this.at(i);
-      if (matches(e.flow, q, needle)) out.push(e);
+    for (let k = end - 1; k >= start && out.length < limit; k--) {
+      const i = this.slot(k);
+      if (!this.mayMatch(i, q) || !matches(this.viewAt(i), q, needle)) continue;
+      out.push(new Entry(this.cols.seq[i]!, this.flowAt(i), this.cols.bytes[i]!, this.recordAt(i)));
     }
     return out.reverse();
   }
@@ -225,7 +636,32 @@ export class FlowStore {
   *window(sinceNs?: bigint, untilNs?: bigint): Generator<StoredFlow> {
     const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
     const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
-    for (let i = start; i < end; i++) yield this.at(i);
+    for (let k = start; k < end; k++) yield this.entryAt(k);
+  }
+
+  /** Every flow in a time window, oldest first: `window` without the entries around them. */
+  *flows(sinceNs?: bigint, untilNs?: bigint): Generator<EnrichedFlow> {
+    const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
+    const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
+    for (let k = start; k < end; k++) yield this.flowAt(this.slot(k));
+  }
+
+  /**
+   * Calls `fn` with every flow in a time window that `match` accepts, oldest first. The flow is
+   * one object reused from call to call: read it, never keep it (a map folding history in).
+   */
+  scan(
+    fn: (f: EnrichedFlow) => void,
+    match: (f: EnrichedFlow) => boolean = () => true,
+    sinceNs?: bigint,
+    untilNs?: bigint,
+  ): void {
+    const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
+    const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
+    for (let k = start; k < end; k++) {
+      const f = this.viewAt(this.slot(k));
+      if (match(f)) fn(f);
+    }
   }
 
   recordChange(e: TimelineEvent): void {
@@ -247,8 +683,8 @@ export class FlowStore {
       tooLarge: this.tooLarge,
     };
     if (this.count > 0) {
-      s.oldestNs = this.at(0).record.timeNs.toString();
-      s.newestNs = this.at(this.count - 1).record.timeNs.toString();
+      s.oldestNs = this.timeAt(0).toString();
+      s.newestNs = this.timeAt(this.count - 1).toString();
     }
     return s;
   }

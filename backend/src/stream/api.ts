@@ -201,9 +201,7 @@ export function apiRoutes(ctx: ApiContext): Record<string, Route> {
           ? parseWhen(since, 'since', nowMs)
           : BigInt(nowMs - 5 * 60_000) * 1_000_000n;
         const untilNs = until ? parseWhen(until, 'until', nowMs) : undefined;
-        const flows = (function* () {
-          for (const e of ctx.store.window(sinceNs, untilNs)) yield e.flow;
-        })();
+        const flows = ctx.store.flows(sinceNs, untilNs);
         return { json: ServiceMap.fromFlows(flows, { grouping, namespaces }).snapshot() };
       },
     },

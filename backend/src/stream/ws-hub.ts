@@ -399,7 +399,7 @@ export class StreamHub {
       let view = this.views.get(key);
       if (!view) {
         map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
-        for (const e of store.window(sinceNs)) if (match(e.flow)) map.add(e.flow, nowMs);
+        store.scan((f) => map.add(f, nowMs), match, sinceNs);
         map.flush(nowMs); // the snapshot carries this state; deltas start from here
         view = { key, filter, grouping, match, map, rows: [], overflow: 0, clients: new Set() };
         this.views.add(view, requiredNamespaces(terms));
@@ -410,9 +410,7 @@ export class StreamHub {
       map = view.map;
     } else {
       map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
-      for (const e of store.window(sinceNs, untilNs)) {
-        if (match(e.flow)) map.add(e.flow, Number(BigInt(e.flow.timeNs) / 1_000_000n));
-      }
+      store.scan((f) => map.add(f, Number(BigInt(f.timeNs) / 1_000_000n)), match, sinceNs, untilNs);
     }
     c.skipped = 0;
     c.sampler.reset();
