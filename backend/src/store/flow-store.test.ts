@@ -229,6 +229,9 @@ describe('FlowStore columns', () => {
     expect(json(store.query().map((e) => e.flow))).toEqual(json(odd.map(([f]) => f)));
     expect(store.query().map((e) => e.record)).toEqual(odd.map(([, r]) => r));
     expect(store.byId('relay:1:ABC')?.seq).toBe(1);
+    // The flow kept whole is counted at what its objects take.
+    const [, two, three] = store.query();
+    expect(three!.bytes).toBeGreaterThan(two!.bytes + 800);
     expect(store.byId('A1B2C3D4-0000-0000-0000-000000000000')?.seq).toBe(2);
     expect(store.stats.newestNs).toBe(late.toString());
     // Fields come back in the contract's order, whatever order they were given in.

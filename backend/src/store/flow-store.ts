@@ -109,8 +109,19 @@ function l7Bytes(f: EnrichedFlow): number {
  */
 export function estimateBytes(f: EnrichedFlow, wireBytes?: number): number {
   const strings = peerBytes(f.source) + peerBytes(f.destination) + l7Bytes(f);
-  if (wireBytes === undefined) return OBJECT_OVERHEAD + strings * 2;
-  return SLOT_BYTES + wireBytes + strings;
+  // A flow kept whole holds its objects besides its slot.
+  const whole = packable(f) ? 0 : OBJECT_OVERHEAD;
+  if (wireBytes === undefined) return OBJECT_OVERHEAD + whole + strings * 2;
+  return SLOT_BYTES + whole + wireBytes + strings;
+}
+
+function validPort(p: number | undefined): boolean {
+  return p === undefined || (Number.isInteger(p) && p >= 0 && p <= 0x7fffffff);
+}
+
+/** Whether the columns can hold a flow: its ports fit them. */
+function packable(f: EnrichedFlow): boolean {
+  return validPort(f.source.port) && validPort(f.destination.port);
 }
 
 export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean {
@@ -185,10 +196,6 @@ function uuidOf(words: Uint32Array, at: number): string {
     h += HEX[v >>> 24]! + HEX[(v >>> 16) & 255]! + HEX[(v >>> 8) & 255]! + HEX[v & 255]!;
   }
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-function validPort(p: number | undefined): boolean {
-  return p === undefined || (Number.isInteger(p) && p >= 0 && p <= 0x7fffffff);
 }
 
 class Entry implements StoredFlow {
@@ -414,7 +421,7 @@ export class FlowStore {
     if (rec.wire) this.copyWire(i, rec.wire);
     else c.record[i] = rec;
     c.tns[i] = t;
-    if (!validPort(f.source.port) || !validPort(f.destination.port)) {
+    if (!packable(f)) {
       c.unpacked[i] = f;
       return;
     }
