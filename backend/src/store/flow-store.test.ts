@@ -14,6 +14,7 @@ import type { HubbleFlow } from '../hubble/types.ts';
 import { responseToWire } from '../hubble/wire.ts';
 import { ClusterModel } from '../k8s/cluster-model.ts';
 import { FlowStore } from './flow-store.ts';
+import type { StoredFlow } from './flow-store.ts';
 
 const S = 1_000_000_000n;
 const T0 = 1_795_341_600n * S;
@@ -198,6 +199,21 @@ describe('FlowStore columns', () => {
     );
     const f = flows[1234]!;
     expect(JSON.stringify(store.byId(f.id)?.flow)).toBe(JSON.stringify(f));
+  });
+
+  it('reuses record slabs after eviction without changing a record read before', () => {
+    const recs = fromTheWire(8_000);
+    const enricher = new Enricher({ model: new ClusterModel() });
+    const store = new FlowStore({ maxFlows: 1_500 });
+    let early: StoredFlow | undefined;
+    recs.forEach((r, i) => {
+      store.add(enricher.enrich(r), r);
+      if (i === 1_000) early = store.query({ limit: 1 })[0];
+    });
+    // Some 5 MB of records went through 1 MiB slabs, holding 1,500 at a time.
+    expect(store.stats).toMatchObject({ flows: 1_500, evicted: 6_500 });
+    expect(lines(store.query().map((e) => e.record))).toEqual(lines(recs.slice(6_500)));
+    expect(lines([early!.record])).toEqual(lines([recs[1_000]!]));
   });
 
   it('keeps flows it cannot take apart as they are, and odd fields exactly', () => {

@@ -380,6 +380,10 @@ export class FlowStore {
     summary: undefined,
   };
   private slabUsed = 0;
+  /** The sequence number of the last entry copied into the current slab. */
+  private slabLastSeq = 0;
+  private readonly filled: { slab: Uint8Array; lastSeq: number }[] = [];
+  private readonly spare: Uint8Array[] = [];
 
   constructor(opts: FlowStoreOptions = {}) {
     this.maxFlows = opts.maxFlows ?? 100_000;
@@ -456,17 +460,34 @@ export class FlowStore {
       c.slab[i] = Uint8Array.from(wire);
       c.wireAt[i] = 0;
     } else {
-      if (this.slabUsed + wire.length > this.slab.length) {
-        // Off the JS heap (the collector never copies it); freed once no entry refers to it.
-        this.slab = new Uint8Array(Buffer.allocUnsafeSlow(SLAB_BYTES).buffer, 0, SLAB_BYTES);
-        this.slabUsed = 0;
-      }
+      if (this.slabUsed + wire.length > this.slab.length) this.nextSlab();
       this.slab.set(wire, this.slabUsed);
       c.slab[i] = this.slab;
       c.wireAt[i] = this.slabUsed;
       this.slabUsed += wire.length;
+      this.slabLastSeq = c.seq[i]!;
     }
     c.wireLen[i] = wire.length;
+  }
+
+  /**
+   * Slabs are off the JS heap (the collector never copies them) and reused once eviction has
+   * passed the last entry in them: a fresh one costs a page fault per 4 KiB on first touch,
+   * which in a VM was most of what copying a record cost.
+   */
+  private nextSlab(): void {
+    if (this.slab.length > 0) this.filled.push({ slab: this.slab, lastSeq: this.slabLastSeq });
+    this.slab =
+      this.spare.pop() ?? new Uint8Array(Buffer.allocUnsafeSlow(SLAB_BYTES).buffer, 0, SLAB_BYTES);
+    this.slabUsed = 0;
+  }
+
+  /** Slabs whose entries are all evicted once `seq` is, kept (two at most) for reuse. */
+  private releaseSlabs(seq: number): void {
+    while (this.filled.length > 0 && this.filled[0]!.lastSeq <= seq) {
+      const { slab } = this.filled.shift()!;
+      if (this.spare.length < 2) this.spare.push(slab);
+    }
   }
 
   /** The flow in slot `i`, put together again. */
@@ -527,11 +548,12 @@ export class FlowStore {
     return v;
   }
 
+  /** The record in slot `i`, or a copy of its bytes (the slab is reused after eviction). */
   private recordAt(i: number): FlowRecord | Uint8Array {
     const c = this.cols;
     const slab = c.slab[i];
     if (!slab) return c.record[i]!;
-    return slab.subarray(c.wireAt[i]!, c.wireAt[i]! + c.wireLen[i]!);
+    return slab.slice(c.wireAt[i]!, c.wireAt[i]! + c.wireLen[i]!);
   }
 
   private slot(k: number): number {
@@ -552,6 +574,7 @@ export class FlowStore {
 
   private dropOldest(): void {
     const i = this.head;
+    this.releaseSlabs(this.cols.seq[i]!);
     this.bytes -= this.cols.bytes[i]!;
     this.cols.clear(i);
     this.head = (this.head + 1) % this.cols.size;
