@@ -88,6 +88,15 @@ describe('FlowStore', () => {
     ]);
     expect(store.query({ pod: 'db-0', limit: 1 }).map((e) => e.flow.id)).toEqual(['f99']);
     expect(store.query({ text: 'APP=DB', limit: 1 })).toHaveLength(1);
+    // What a filter requires, judged on the columns first: either side in one of them.
+    expect(store.query({ namespaces: ['web', 'nope'], limit: 2 }).map((e) => e.flow.id)).toEqual([
+      'f97',
+      'f99',
+    ]);
+    expect(store.query({ namespaces: ['data'] })).toHaveLength(100);
+    const seen: string[] = [];
+    store.scan((f) => seen.push(f.id), undefined, T0 + 95n * S, undefined, ['api']);
+    expect(seen).toEqual(['f96', 'f98']);
   });
 
   it('answers a time window, for time travel', () => {

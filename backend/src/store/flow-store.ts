@@ -39,6 +39,8 @@ export interface FlowQuery {
   verdict?: string;
   /** Either side in this namespace. */
   namespace?: string;
+  /** Either side in one of these namespaces (what a filter requires; judged before the rest). */
+  namespaces?: readonly string[];
   /** Either side is this pod, `name` or `ns/name`, prefix match like `hubble observe --pod`. */
   pod?: string;
   /** Case-insensitive substring of names, IPs, labels, DNS query or HTTP path. */
@@ -124,6 +126,13 @@ function packable(f: EnrichedFlow): boolean {
   return validPort(f.source.port) && validPort(f.destination.port);
 }
 
+function touches(a: Peer, b: Peer, namespaces: readonly string[]): boolean {
+  return (
+    (a.namespace !== undefined && namespaces.includes(a.namespace)) ||
+    (b.namespace !== undefined && namespaces.includes(b.namespace))
+  );
+}
+
 export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean {
   if (q.verdict && f.verdict !== q.verdict) return false;
   if (
@@ -133,6 +142,7 @@ export function matches(f: EnrichedFlow, q: FlowQuery, needle?: string): boolean
   ) {
     return false;
   }
+  if (q.namespaces && !touches(f.source, f.destination, q.namespaces)) return false;
   if (q.pod && !podMatches(f.source, q.pod) && !podMatches(f.destination, q.pod)) return false;
   if (needle && !textMatches(f, needle)) return false;
   if (q.predicate && !q.predicate(f)) return false;
@@ -643,7 +653,7 @@ export class FlowStore {
     if (q.namespace && c.src[i]!.namespace !== q.namespace && c.dst[i]!.namespace !== q.namespace) {
       return false;
     }
-    return true;
+    return !q.namespaces || touches(c.src[i]!, c.dst[i]!, q.namespaces);
   }
 
   /** Matching entries, oldest first. */
@@ -677,19 +687,25 @@ export class FlowStore {
   }
 
   /**
-   * Calls `fn` with every flow in a time window that `match` accepts, oldest first. The flow is
-   * one object reused from call to call: read it, never keep it (a map folding history in).
+   * Calls `fn` with every flow in a time window that `match` accepts, oldest first, skipping
+   * flows that touch none of `namespaces` when given. The flow is one object reused from call
+   * to call: read it, never keep it (a map folding history in).
    */
   scan(
     fn: (f: EnrichedFlow) => void,
     match: (f: EnrichedFlow) => boolean = () => true,
     sinceNs?: bigint,
     untilNs?: bigint,
+    namespaces?: readonly string[],
   ): void {
     const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
     const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
+    const c = this.cols;
     for (let k = start; k < end; k++) {
-      const f = this.viewAt(this.slot(k));
+      const i = this.slot(k);
+      // What the filter requires is judged on the shared peers, before a flow is put together.
+      if (namespaces && !c.unpacked[i] && !touches(c.src[i]!, c.dst[i]!, namespaces)) continue;
+      const f = this.viewAt(i);
       if (match(f)) fn(f);
     }
   }

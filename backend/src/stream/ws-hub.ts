@@ -353,6 +353,7 @@ export class StreamHub {
     const filter = m.filter ?? '';
     const terms = parseFilter(filter);
     const match = compileFilter(terms);
+    const required = requiredNamespaces(terms);
     const grouping: Grouping = m.grouping ?? 'workload';
     const nowMs = this.now();
     const untilNs = m.until ? this.when(m.until, 'until') : undefined;
@@ -371,7 +372,12 @@ export class StreamHub {
     ) {
       resumed = true;
       rows = store
-        .query({ afterSeq: m.resumeAfter, predicate: match, limit: this.o.snapshotRows * 4 })
+        .query({
+          afterSeq: m.resumeAfter,
+          predicate: match,
+          limit: this.o.snapshotRows * 4,
+          ...(required ? { namespaces: required } : {}),
+        })
         .map((e) => ({ seq: e.seq, flow: e.flow }));
     } else {
       if (m.resumeAfter !== undefined && live) {
@@ -387,6 +393,7 @@ export class StreamHub {
         .query({
           predicate: match,
           limit,
+          ...(required ? { namespaces: required } : {}),
           ...(m.since ? { sinceNs } : {}),
           ...(untilNs !== undefined ? { untilNs } : {}),
         })
@@ -399,10 +406,10 @@ export class StreamHub {
       let view = this.views.get(key);
       if (!view) {
         map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
-        store.scan((f) => map.add(f, nowMs), match, sinceNs);
+        store.scan((f) => map.add(f, nowMs), match, sinceNs, undefined, required);
         map.flush(nowMs); // the snapshot carries this state; deltas start from here
         view = { key, filter, grouping, match, map, rows: [], overflow: 0, clients: new Set() };
-        this.views.add(view, requiredNamespaces(terms));
+        this.views.add(view, required);
         this.counters.views = this.views.size;
       }
       view.clients.add(c);
@@ -410,7 +417,8 @@ export class StreamHub {
       map = view.map;
     } else {
       map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
-      store.scan((f) => map.add(f, Number(BigInt(f.timeNs) / 1_000_000n)), match, sinceNs, untilNs);
+      const at = (f: EnrichedFlow) => Number(BigInt(f.timeNs) / 1_000_000n);
+      store.scan((f) => map.add(f, at(f)), match, sinceNs, untilNs, required);
     }
     c.skipped = 0;
     c.sampler.reset();
