@@ -372,6 +372,7 @@ export class FlowStore {
   private readonly timelineEvents: TimelineEvent[] = [];
   private readonly peers = new PeerTemplates();
   private slab: Uint8Array = new Uint8Array(0);
+  private scratchSlot = 0;
   private readonly scratch: EnrichedFlow = {
     id: '',
     time: '',
@@ -405,6 +406,14 @@ export class FlowStore {
     if (!(this.maxBytes > 0))
       throw new RangeError(`maxBytes must be positive, got ${this.maxBytes}`);
     this.cols = new Columns(Math.min(this.maxFlows, 1024));
+    Object.defineProperty(this.scratch, 'id', {
+      enumerable: true,
+      get: () => this.idAt(this.scratchSlot),
+    });
+  }
+
+  private idAt(i: number): string {
+    return this.cols.ids[i] ?? uuidOf(this.cols.uuid, i * 4);
   }
 
   add(flow: EnrichedFlow, record: FlowRecord): StoredFlow {
@@ -509,7 +518,7 @@ export class FlowStore {
     const sport = c.sport[i]!;
     const dport = c.dport[i]!;
     return {
-      id: c.ids[i] ?? uuidOf(c.uuid, i * 4),
+      id: this.idAt(i),
       time: c.time[i]!,
       timeNs: c.timeNs[i]!,
       node: c.node[i]!,
@@ -540,7 +549,8 @@ export class FlowStore {
     const reply = c.reply[i]!;
     const sport = c.sport[i]!;
     const dport = c.dport[i]!;
-    v.id = c.ids[i] ?? uuidOf(c.uuid, i * 4);
+    // The id is made only when asked for (a filter by id is rare; the string is not cheap).
+    this.scratchSlot = i;
     v.time = c.time[i]!;
     v.timeNs = c.timeNs[i]!;
     v.node = c.node[i]!;
