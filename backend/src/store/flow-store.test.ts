@@ -104,7 +104,7 @@ describe('FlowStore', () => {
     fill(store, 100);
     const w = store.query({ sinceNs: T0 + 10n * S, untilNs: T0 + 20n * S });
     expect(w.map((e) => e.flow.id)).toEqual(Array.from({ length: 10 }, (_, i) => `f${10 + i}`));
-    expect([...store.window(T0 + 98n * S)].map((e) => e.flow.id)).toEqual(['f98', 'f99']);
+    expect([...store.flows(T0 + 98n * S)].map((f) => f.id)).toEqual(['f98', 'f99']);
   });
 
   it('keeps model changes on the same timeline, bounded', () => {

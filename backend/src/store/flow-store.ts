@@ -109,12 +109,12 @@ function l7Bytes(f: EnrichedFlow): number {
  * every flow although history shares them, so hostile labels make the estimate err on the safe
  * side.
  */
-export function estimateBytes(f: EnrichedFlow, wireBytes?: number): number {
+export function estimateBytes(f: EnrichedFlow, wireBytes?: number, whole = !packable(f)): number {
   const strings = peerBytes(f.source) + peerBytes(f.destination) + l7Bytes(f);
   // A flow kept whole holds its objects besides its slot.
-  const whole = packable(f) ? 0 : OBJECT_OVERHEAD;
-  if (wireBytes === undefined) return OBJECT_OVERHEAD + whole + strings * 2;
-  return SLOT_BYTES + whole + wireBytes + strings;
+  const objects = whole ? OBJECT_OVERHEAD : 0;
+  if (wireBytes === undefined) return OBJECT_OVERHEAD + objects + strings * 2;
+  return SLOT_BYTES + objects + wireBytes + strings;
 }
 
 function validPort(p: number | undefined): boolean {
@@ -419,7 +419,8 @@ export class FlowStore {
   add(flow: EnrichedFlow, record: FlowRecord): StoredFlow {
     const seq = this.nextSeq++;
     const wire = record.wire;
-    const bytes = estimateBytes(flow, wire?.length);
+    const whole = !packable(flow);
+    const bytes = estimateBytes(flow, wire?.length, whole);
     if (bytes > this.maxBytes) {
       // One flow bigger than all of history (hostile labels): streamed, never kept.
       this.tooLarge += 1;
@@ -430,13 +431,20 @@ export class FlowStore {
     }
     if (this.count === this.cols.size) this.grow();
     const i = (this.head + this.count) % this.cols.size;
-    this.put(i, seq, flow, record, bytes);
+    this.put(i, seq, flow, record, bytes, whole);
     this.count += 1;
     this.bytes += bytes;
     return { seq, flow, record, bytes };
   }
 
-  private put(i: number, seq: number, f: EnrichedFlow, rec: FlowRecord, bytes: number): void {
+  private put(
+    i: number,
+    seq: number,
+    f: EnrichedFlow,
+    rec: FlowRecord,
+    bytes: number,
+    whole: boolean,
+  ): void {
     const c = this.cols;
     const t = rec.timeNs;
     c.seq[i] = seq;
@@ -444,7 +452,7 @@ export class FlowStore {
     if (rec.wire) this.copyWire(i, rec.wire);
     else c.record[i] = rec;
     c.tns[i] = t;
-    if (!packable(f)) {
+    if (whole) {
       c.unpacked[i] = f;
       return;
     }
@@ -511,28 +519,24 @@ export class FlowStore {
 
   /** The flow in slot `i`, put together again. */
   private flowAt(i: number): EnrichedFlow {
-    const c = this.cols;
-    const u = c.unpacked[i];
-    if (u) return u;
-    const reply = c.reply[i]!;
-    const sport = c.sport[i]!;
-    const dport = c.dport[i]!;
+    const v = this.viewAt(i);
+    if (v !== this.scratch) return v; // kept whole
     return {
       id: this.idAt(i),
-      time: c.time[i]!,
-      timeNs: c.timeNs[i]!,
-      node: c.node[i]!,
-      verdict: c.verdict[i]!,
-      protocol: c.protocol[i]!,
-      source: withPort(c.src[i]!, sport === NO_PORT ? undefined : sport),
-      destination: withPort(c.dst[i]!, dport === NO_PORT ? undefined : dport),
-      policy: c.policy[i] ?? { allowedBy: NO_REFS, deniedBy: NO_REFS },
-      dropReason: c.dropReason[i],
-      direction: c.direction[i],
-      isReply: reply === 0 ? undefined : reply === 2,
-      type: c.type[i],
-      l7: c.l7[i],
-      summary: c.summary[i],
+      time: v.time,
+      timeNs: v.timeNs,
+      node: v.node,
+      verdict: v.verdict,
+      protocol: v.protocol,
+      source: withPort(v.source, v.source.port),
+      destination: withPort(v.destination, v.destination.port),
+      policy: v.policy === PLAIN_POLICY ? { allowedBy: NO_REFS, deniedBy: NO_REFS } : v.policy,
+      dropReason: v.dropReason,
+      direction: v.direction,
+      isReply: v.isReply,
+      type: v.type,
+      l7: v.l7,
+      summary: v.summary,
     };
   }
 
@@ -682,14 +686,7 @@ export class FlowStore {
     return out.reverse();
   }
 
-  /** Every entry in a time window, oldest first, for building a past map. */
-  *window(sinceNs?: bigint, untilNs?: bigint): Generator<StoredFlow> {
-    const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
-    const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
-    for (let k = start; k < end; k++) yield this.entryAt(k);
-  }
-
-  /** Every flow in a time window, oldest first: `window` without the entries around them. */
+  /** Every flow in a time window, oldest first, each a new object (a past map, a test). */
   *flows(sinceNs?: bigint, untilNs?: bigint): Generator<EnrichedFlow> {
     const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
     const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
