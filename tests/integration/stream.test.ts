@@ -151,6 +151,25 @@ describe('WebSocket /ws', () => {
     expect(app.hub.stats.clients).toBe(60);
   });
 
+  it('builds each new view once for the clients that ask for it together, then streams to all', async () => {
+    const { ws, app } = await start();
+    await waitFor(() => app.store.stats.flows > 300, 'some history to fold');
+    const filters = ['namespace=web', 'verdict=DROPPED', 'protocol=udp', 'namespace=data'];
+    const clients = await Promise.all(Array.from({ length: 12 }, () => connect(ws)));
+    clients.forEach((c, i) =>
+      c.send({ type: 'subscribe', v: 1, filter: filters[i % 4], limit: 5 }),
+    );
+    const snaps = await Promise.all(clients.map((c) => c.next('snapshot')));
+    expect(snaps.map((s) => s.filter)).toEqual(clients.map((_, i) => filters[i % 4]));
+    expect(app.hub.stats).toMatchObject({ views: 4, subscribesWaiting: 0 });
+    // Drops only: every edge of that map has drops, and its rows are drops.
+    const drops = snaps[1]!;
+    expect(drops.map.edges.length).toBeGreaterThan(0);
+    expect(drops.map.edges.every((e) => e.dropped > 0 && e.forwarded === 0)).toBe(true);
+    expect(drops.flows.every((r) => r.flow.verdict === 'DROPPED')).toBe(true);
+    await Promise.all(clients.map((c) => c.next('delta')));
+  });
+
   it('samples rows for a slow client, tells it, and catches its map up in one piece', async () => {
     // A flood: a recording replayed fast, and a client that stops reading for a while.
     const S = 1_000_000_000n;

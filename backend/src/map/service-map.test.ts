@@ -127,6 +127,25 @@ describe('ServiceMap edges', () => {
     });
   });
 
+  it('counts history folded in behind newer flows without taking their last verdict', () => {
+    const drop = { verdict: 'DROPPED', dropReason: 'POLICY_DENIED' } as const;
+    const m = new ServiceMap();
+    m.add(flow(web1, api, drop), T0 + 5_000); // live
+    m.add(flow(web1, api), T0, undefined, 1); // older, folded in after it
+    const [e] = m.snapshot().edges;
+    expect(e).toMatchObject({ forwarded: 1, dropped: 1, lastVerdict: 'DROPPED' });
+    expect(e!.lastSeenMs).toBe(T0 + 5_000);
+    expect(Object.keys(e!)).not.toContain('verdictAge');
+    // Among flows of one age the newest decides; an older age never overrides a newer one.
+    const past = new ServiceMap();
+    past.add(flow(web1, api, drop), T0, undefined, 1);
+    past.add(flow(web1, api), T0, undefined, 1);
+    past.add(flow(web1, api, drop), T0, undefined, 2);
+    expect(past.snapshot().edges[0]).toMatchObject({ lastVerdict: 'FORWARDED', dropped: 2 });
+    past.add(flow(web1, api, drop), T0 + 1);
+    expect(past.snapshot().edges[0]).toMatchObject({ lastVerdict: 'DROPPED' });
+  });
+
   it('summarises L7 with bounded tallies', () => {
     const m = new ServiceMap();
     for (let i = 0; i < 30; i++) {

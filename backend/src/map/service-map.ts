@@ -87,6 +87,8 @@ export interface EdgeKeys {
 interface EdgeState extends MapEdge {
   buckets: number[];
   bucketStart: number;
+  /** The age of the flow lastVerdict came from: no older flow may override it. */
+  verdictAge: number;
 }
 
 function bump(rec: Record<string, number>, key: string): void {
@@ -174,8 +176,13 @@ export class ServiceMap {
     return { from, to, id: edgeId(from, to, port, f.protocol) };
   }
 
-  /** Folds a flow in; `keys` is keysOf(f) when the caller already has it. */
-  add(f: EnrichedFlow, nowMs: number, keys?: EdgeKeys): void {
+  /**
+   * Folds a flow in; `keys` is keysOf(f) when the caller already has it. `age`: 0 for a live
+   * flow; history folded in behind flows already added says how much older it is than they
+   * (1: older than every live flow; 2: older than those of age 1), so that it counts but does
+   * not become an edge's last verdict over a newer flow's. Flows of one age come in time order.
+   */
+  add(f: EnrichedFlow, nowMs: number, keys?: EdgeKeys, age = 0): void {
     if (!this.inScope(f)) return;
     // A reply belongs to the request's edge: swap the sides, and the server's port is the
     // reply's source port.
@@ -201,6 +208,7 @@ export class ServiceMap {
         lastSeenMs: nowMs,
         buckets: new Array<number>(Math.ceil(this.windowMs / BUCKET_MS)).fill(0),
         bucketStart: Math.floor(nowMs / BUCKET_MS),
+        verdictAge: age,
       };
       if (port !== undefined) e.port = port;
       this.edges.set(id, e);
@@ -210,7 +218,10 @@ export class ServiceMap {
       e.dropped += 1;
       if (f.dropReason) e.dropReasons[f.dropReason] = (e.dropReasons[f.dropReason] ?? 0) + 1;
     } else e.forwarded += 1;
-    e.lastVerdict = f.verdict;
+    if (age <= e.verdictAge) {
+      e.lastVerdict = f.verdict;
+      e.verdictAge = age;
+    }
     e.lastSeenMs = Math.max(e.lastSeenMs, nowMs);
     this.count(e, nowMs);
     if (f.l7) {
@@ -325,7 +336,7 @@ export class ServiceMap {
 }
 
 function publicEdge(e: EdgeState): MapEdge {
-  const { buckets: _b, bucketStart: _s, ...rest } = e;
+  const { buckets: _b, bucketStart: _s, verdictAge: _v, ...rest } = e;
   return { ...rest, dropReasons: { ...rest.dropReasons } };
 }
 

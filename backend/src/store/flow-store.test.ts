@@ -95,7 +95,8 @@ describe('FlowStore', () => {
     ]);
     expect(store.query({ namespaces: ['data'] })).toHaveLength(100);
     const seen: string[] = [];
-    store.scan((f) => seen.push(f.id), undefined, T0 + 95n * S, undefined, ['api']);
+    const from = store.seqAtTime(T0 + 95n * S);
+    store.scanSlice(from, Infinity, 100, (f) => seen.push(f.id), ['api']);
     expect(seen).toEqual(['f96', 'f98']);
   });
 
@@ -141,6 +142,39 @@ describe('FlowStore sequence numbers', () => {
     expect(store.query({ afterSeq: 25 })).toEqual([]);
     expect(store.byId('f20')?.seq).toBe(21);
     expect(store.query({ predicate: (f) => f.id === 'f24' }).map((e) => e.seq)).toEqual([25]);
+  });
+
+  it('finds entries by sequence number across the gap a flow too large to keep leaves', () => {
+    const store = new FlowStore({ maxBytes: 100_000 });
+    fill(store, 5);
+    const [big, rec] = entry(5, {
+      source: { ...entry(5)[0].source, labels: ['x'.repeat(200_000)] },
+    });
+    expect(store.add(big, rec).seq).toBe(6); // streamed, not kept: seq 6 is missing from history
+    for (let i = 6; i < 10; i++) store.add(...entry(i));
+    expect(store.stats.tooLarge).toBe(1);
+    expect(store.query({ afterSeq: 5 }).map((e) => e.seq)).toEqual([7, 8, 9, 10]);
+    expect(store.query({ afterSeq: 7 }).map((e) => e.flow.id)).toEqual(['f7', 'f8', 'f9']);
+  });
+
+  it('scans in slices that go on by sequence number while flows arrive and are evicted', () => {
+    const store = new FlowStore({ maxFlows: 10 });
+    fill(store, 10); // seq 1..10
+    const seen: number[] = [];
+    const add = (f: EnrichedFlow, seq: number) => seen.push(seq);
+    let next = store.scanSlice(0, Infinity, 4, add);
+    expect([next, seen]).toEqual([5, [1, 2, 3, 4]]);
+    for (let i = 10; i < 16; i++) store.add(...entry(i)); // seq 11..16; 1..6 evicted
+    next = store.scanSlice(next, Infinity, 4, add);
+    expect([next, seen.slice(4)]).toEqual([11, [7, 8, 9, 10]]);
+    next = store.scanSlice(next, 13, 100, add);
+    expect([next, seen.slice(8)]).toEqual([14, [11, 12, 13]]);
+    next = store.scanSlice(next, Infinity, 100, add);
+    expect([next, seen.slice(11)]).toEqual([17, [14, 15, 16]]);
+    expect(store.scanSlice(next, Infinity, 100, add)).toBe(17);
+    expect(store.seqAtTime(T0 + 12n * S)).toBe(13);
+    expect(store.seqAtTime(T0 + 99n * S)).toBe(17);
+    expect(new FlowStore().scanSlice(0, Infinity, 10, add)).toBe(1);
   });
 });
 
@@ -192,14 +226,13 @@ describe('FlowStore columns', () => {
     expect(json([...store.flows()])).toEqual(json(flows));
     // A scan hands out one reused object; what it shows at each call is the flow.
     const seen: string[] = [];
-    store.scan((f) => seen.push(JSON.stringify(f)));
+    store.scanSlice(0, Infinity, Infinity, (f) => seen.push(JSON.stringify(f)));
     expect(seen).toEqual(json(flows));
     const drops: string[] = [];
-    store.scan(
-      (f) => drops.push(f.id),
-      (f) => f.verdict === 'DROPPED',
-      BigInt(flows[100]!.timeNs),
-    );
+    const from = store.seqAtTime(BigInt(flows[100]!.timeNs));
+    store.scanSlice(from, Infinity, Infinity, (f) => {
+      if (f.verdict === 'DROPPED') drops.push(f.id);
+    });
     expect(drops).toEqual(
       flows
         .slice(100)

@@ -622,10 +622,19 @@ export class FlowStore {
     return lo;
   }
 
-  /** Index of the first entry with seq > n (sequence numbers are strictly increasing). */
+  /**
+   * Index of the first entry with seq > n. Sequence numbers only increase, but they have gaps:
+   * a flow too large to keep still takes one. So this searches; it does not subtract.
+   */
   private afterSeqIndex(n: number): number {
-    if (this.count === 0) return 0;
-    return Math.min(this.count, Math.max(0, n - this.oldestSeq + 1));
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cols.seq[this.slot(mid)]! <= n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The lowest sequence number still held (0 when empty). */
@@ -693,28 +702,38 @@ export class FlowStore {
     for (let k = start; k < end; k++) yield this.flowAt(this.slot(k));
   }
 
+  /** The sequence number of the first entry at or after time `t` (lastSeq + 1 when none is). */
+  seqAtTime(t: bigint): number {
+    const k = this.lowerBound(t);
+    return k < this.count ? this.cols.seq[this.slot(k)]! : this.nextSeq;
+  }
+
   /**
-   * Calls `fn` with every flow in a time window that `match` accepts, oldest first, skipping
-   * flows that touch none of `namespaces` when given. The flow is one object reused from call
-   * to call: read it, never keep it (a map folding history in).
+   * Calls `fn` with at most `max` flows whose sequence numbers lie in [fromSeq, toSeq], oldest
+   * first, skipping (uncounted) those that touch none of `namespaces` when given, and returns
+   * the sequence number to go on from: past toSeq, or past the newest flow, when there is nothing
+   * more. The flow is one object reused from call to call: read it, never keep it (a map
+   * folding history in). Positions are sequence numbers, not slots, so a scan can go on in a
+   * later turn although flows arrived and were evicted meanwhile; it goes on from the oldest
+   * flow still held when eviction has passed `fromSeq`.
    */
-  scan(
-    fn: (f: EnrichedFlow) => void,
-    match: (f: EnrichedFlow) => boolean = () => true,
-    sinceNs?: bigint,
-    untilNs?: bigint,
+  scanSlice(
+    fromSeq: number,
+    toSeq: number,
+    max: number,
+    fn: (f: EnrichedFlow, seq: number) => void,
     namespaces?: readonly string[],
-  ): void {
-    const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
-    const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
+  ): number {
     const c = this.cols;
-    for (let k = start; k < end; k++) {
+    let k = this.afterSeqIndex(fromSeq - 1);
+    for (let n = 0; n < max && k < this.count; n++, k++) {
       const i = this.slot(k);
-      // What the filter requires is judged on the shared peers, before a flow is put together.
+      if (c.seq[i]! > toSeq) return c.seq[i]!;
+      // What the filters require is judged on the shared peers, before a flow is put together.
       if (namespaces && !c.unpacked[i] && !touches(c.src[i]!, c.dst[i]!, namespaces)) continue;
-      const f = this.viewAt(i);
-      if (match(f)) fn(f);
+      fn(this.viewAt(i), c.seq[i]!);
     }
+    return k < this.count ? c.seq[this.slot(k)]! : this.nextSeq;
   }
 
   recordChange(e: TimelineEvent): void {

@@ -29,6 +29,7 @@ import {
 } from '../shared/protocol.ts';
 import type { FlowStore } from '../store/flow-store.ts';
 import { deltaBytes, Sampler, SubscribeBudget } from './client-pace.ts';
+import { HistoryFolder, type FoldHandle } from './history-fold.ts';
 import { ViewIndex } from './view-index.ts';
 import { requestUrl } from './http-server.ts';
 
@@ -79,8 +80,10 @@ export interface StreamStats {
   droppedOverBuffer: number;
   /** Malformed client messages answered with an error. */
   badMessages: number;
-  /** Subscribe requests replaced by a newer one from the same client before they ran. */
+  /** Subscribe requests replaced by a newer one from the same client before they were answered. */
   subscribesCoalesced: number;
+  /** Clients whose snapshot waits for their new view's map to be folded from history. */
+  subscribesWaiting: number;
   /** Client messages over the size limit (the connection is closed with 1009). */
   oversizedMessages: number;
   /** Upgrade requests refused (token, Origin, path). */
@@ -106,6 +109,10 @@ interface View {
   /** Matching rows beyond the cap this tick. */
   overflow: number;
   clients: Set<Client>;
+  /** While the view's history is still being folded into its map (HistoryFolder). */
+  fold?: FoldHandle | undefined;
+  /** Its clients still waiting for their snapshot, and how to send each one's. */
+  waiting: Map<Client, () => void>;
 }
 
 interface Client {
@@ -122,6 +129,18 @@ interface Client {
   budget: SubscribeBudget;
   pending: SubscribeMessage | undefined;
   pendingTimer: NodeJS.Timeout | undefined;
+  /** A subscribe to a past window whose map is still being folded from history. */
+  waiting: FoldHandle | undefined;
+}
+
+/** What a subscribe's snapshot rows are chosen by, kept until its map is ready. */
+interface SnapshotQuery {
+  filter: string;
+  grouping: Grouping;
+  match: (f: EnrichedFlow) => boolean;
+  required: readonly string[] | undefined;
+  sinceNs?: bigint;
+  untilNs: bigint | undefined;
 }
 
 /** Subscribes at once before the budget applies, and one per this many ms after that. */
@@ -137,6 +156,7 @@ export class StreamHub {
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
   private readonly views = new ViewIndex<View>();
+  private readonly folder: HistoryFolder;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly o: Required<
@@ -153,7 +173,10 @@ export class StreamHub {
       | 'snapshotMapMs'
     >
   >;
-  private readonly counters: Omit<StreamStats, 'bufferedBytes' | 'bufferedBytesMax'> = {
+  private readonly counters: Omit<
+    StreamStats,
+    'bufferedBytes' | 'bufferedBytesMax' | 'subscribesWaiting'
+  > = {
     clients: 0,
     views: 0,
     connectionsTotal: 0,
@@ -171,12 +194,14 @@ export class StreamHub {
   get stats(): StreamStats {
     let bufferedBytes = 0;
     let bufferedBytesMax = 0;
+    let subscribesWaiting = 0;
     for (const c of this.clients) {
       const b = c.ws.bufferedAmount;
       bufferedBytes += b;
       if (b > bufferedBytesMax) bufferedBytesMax = b;
+      if (c.waiting || c.view?.fold) subscribesWaiting += 1;
     }
-    return { ...this.counters, bufferedBytes, bufferedBytesMax };
+    return { ...this.counters, subscribesWaiting, bufferedBytes, bufferedBytesMax };
   }
 
   constructor(private readonly opts: StreamHubOptions) {
@@ -192,6 +217,7 @@ export class StreamHub {
       snapshotRows: opts.snapshotRows ?? 500,
       snapshotMapMs: opts.snapshotMapMs ?? 5 * 60_000,
     };
+    this.folder = new HistoryFolder(opts.store);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
     this.wss.on('connection', (ws) => this.onConnection(ws));
   }
@@ -227,8 +253,12 @@ export class StreamHub {
 
   close(): void {
     for (const t of this.timers) clearInterval(t);
-    for (const c of this.clients) c.ws.terminate();
+    for (const c of this.clients) {
+      this.stopWaiting(c);
+      c.ws.terminate();
+    }
     this.clients.clear();
+    for (const v of this.views.values()) v.fold?.cancel();
     this.views.clear();
     this.wss.close();
   }
@@ -266,6 +296,7 @@ export class StreamHub {
       budget: new SubscribeBudget(SUBSCRIBE_BURST, SUBSCRIBE_EVERY_MS, this.now()),
       pending: undefined,
       pendingTimer: undefined,
+      waiting: undefined,
     };
     this.clients.add(c);
     this.counters.clients = this.clients.size;
@@ -288,6 +319,7 @@ export class StreamHub {
   private forget(c: Client): void {
     clearTimeout(c.pendingTimer);
     c.pending = undefined;
+    this.stopWaiting(c);
     this.leaveView(c);
     this.clients.delete(c);
     this.counters.clients = this.clients.size;
@@ -297,7 +329,11 @@ export class StreamHub {
     const v = c.view;
     if (!v) return;
     v.clients.delete(c);
-    if (v.clients.size === 0) this.views.delete(v);
+    v.waiting.delete(c);
+    if (v.clients.size === 0) {
+      v.fold?.cancel();
+      this.views.delete(v);
+    }
     this.counters.views = this.views.size;
     c.view = undefined;
   }
@@ -357,11 +393,76 @@ export class StreamHub {
     const grouping: Grouping = m.grouping ?? 'workload';
     const nowMs = this.now();
     const untilNs = m.until ? this.when(m.until, 'until') : undefined;
-    const live = untilNs === undefined;
     const sinceNs = m.since
       ? this.when(m.since, 'since')
       : BigInt(nowMs - this.o.snapshotMapMs) * 1_000_000n;
+    const q: SnapshotQuery = { filter, grouping, match, required, untilNs };
+    if (m.since) q.sinceNs = sinceNs;
+    // A subscribe still waiting for its map is replaced, as one waiting for the budget is.
+    if (c.waiting || c.view?.fold) this.counters.subscribesCoalesced += 1;
+    this.stopWaiting(c);
+    this.leaveView(c);
+    const newMap = () => new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
+    const fold = (map: ServiceMap, done: () => void, atMs?: number) =>
+      this.folder.fold({ map, match, namespaces: required, sinceNs, untilNs, atMs, done });
+    if (untilNs !== undefined) {
+      // A past window: a map of its own, each flow counted at its own time.
+      const map = newMap();
+      c.waiting = fold(map, () => {
+        c.waiting = undefined;
+        this.guarded(c, () => this.sendSnapshot(c, m, q, map));
+      });
+      return;
+    }
+    const key = `${grouping}|${filter}`;
+    let view = this.views.get(key);
+    if (!view) {
+      // Nobody has this view yet. It takes live flows from now on, and its history is folded
+      // into its map over the next turns; its clients get their snapshot when that is done.
+      const v: View = {
+        key,
+        filter,
+        grouping,
+        match,
+        map: newMap(),
+        rows: [],
+        overflow: 0,
+        clients: new Set(),
+        waiting: new Map(),
+      };
+      v.fold = fold(v.map, () => this.viewReady(v), nowMs);
+      this.views.add(v, required);
+      this.counters.views = this.views.size;
+      view = v;
+    }
+    view.clients.add(c);
+    c.view = view;
+    if (view.fold) view.waiting.set(c, () => this.sendSnapshot(c, m, q, view.map));
+    else this.sendSnapshot(c, m, q, view.map);
+  }
+
+  /** A new view's history is in its map: its clients get their snapshots, deltas follow. */
+  private viewReady(v: View): void {
+    v.fold = undefined;
+    // The snapshots carry the map as it is now, and the newest rows: deltas start from here.
+    v.map.flush(this.now());
+    v.rows = [];
+    v.overflow = 0;
+    const waiting = [...v.waiting];
+    v.waiting.clear();
+    for (const [c, send] of waiting) this.guarded(c, send);
+  }
+
+  private stopWaiting(c: Client): void {
+    c.waiting?.cancel();
+    c.waiting = undefined;
+  }
+
+  /** The rows and map a subscribe answers with, taken once its map is ready. */
+  private sendSnapshot(c: Client, m: SubscribeMessage, q: SnapshotQuery, map: ServiceMap): void {
     const store = this.opts.store;
+    const live = q.untilNs === undefined;
+    const scope = q.required ? { namespaces: q.required } : {};
     let resumed = false;
     let rows: StreamFlow[];
     if (
@@ -374,9 +475,9 @@ export class StreamHub {
       rows = store
         .query({
           afterSeq: m.resumeAfter,
-          predicate: match,
+          predicate: q.match,
           limit: this.o.snapshotRows * 4,
-          ...(required ? { namespaces: required } : {}),
+          ...scope,
         })
         .map((e) => ({ seq: e.seq, flow: e.flow }));
     } else {
@@ -391,34 +492,13 @@ export class StreamHub {
       const limit = Math.min(m.limit ?? this.o.snapshotRows, 10_000);
       rows = store
         .query({
-          predicate: match,
+          predicate: q.match,
           limit,
-          ...(required ? { namespaces: required } : {}),
-          ...(m.since ? { sinceNs } : {}),
-          ...(untilNs !== undefined ? { untilNs } : {}),
+          ...scope,
+          ...(q.sinceNs !== undefined ? { sinceNs: q.sinceNs } : {}),
+          ...(q.untilNs !== undefined ? { untilNs: q.untilNs } : {}),
         })
         .map((e) => ({ seq: e.seq, flow: e.flow }));
-    }
-    this.leaveView(c);
-    let map: ServiceMap;
-    if (live) {
-      const key = `${grouping}|${filter}`;
-      let view = this.views.get(key);
-      if (!view) {
-        map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
-        store.scan((f) => map.add(f, nowMs), match, sinceNs, undefined, required);
-        map.flush(nowMs); // the snapshot carries this state; deltas start from here
-        view = { key, filter, grouping, match, map, rows: [], overflow: 0, clients: new Set() };
-        this.views.add(view, required);
-        this.counters.views = this.views.size;
-      }
-      view.clients.add(c);
-      c.view = view;
-      map = view.map;
-    } else {
-      map = new ServiceMap({ grouping, namespaces: filterNamespaces(terms) });
-      const at = (f: EnrichedFlow) => Number(BigInt(f.timeNs) / 1_000_000n);
-      store.scan((f) => map.add(f, at(f)), match, sinceNs, untilNs, required);
     }
     c.skipped = 0;
     c.sampler.reset();
@@ -426,8 +506,8 @@ export class StreamHub {
     this.send(c, {
       type: 'snapshot',
       live,
-      filter,
-      grouping,
+      filter: q.filter,
+      grouping: q.grouping,
       flows: rows,
       map: map.snapshot(),
       resumed,
@@ -463,6 +543,12 @@ export class StreamHub {
   private tick(): void {
     const nowMs = this.now();
     for (const v of this.views.values()) {
+      if (v.fold) {
+        // Its clients have no snapshot yet; the one they get will hold these flows.
+        v.rows = [];
+        v.overflow = 0;
+        continue;
+      }
       const delta = v.map.flush(nowMs);
       const changed = mapDeltaSize(delta) > 0;
       const mapJson = changed ? JSON.stringify(delta) : EMPTY_MAP_DELTA;
