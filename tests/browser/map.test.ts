@@ -2,8 +2,8 @@
 // pan/zoom/fit, search, keyboard focus, a stable layout across a lab step, and SVG/PNG export.
 import { readFileSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openDashboard } from '../support/browser.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, launchChromium, openDashboard } from '../support/browser.ts';
 import type { Running } from '../support/process.ts';
 
 let browser: Browser;
@@ -13,9 +13,11 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
+afterEach(() => closeAll(browser, running));
+
 afterAll(async () => {
+  await closeAll(browser, running);
   await browser?.close();
-  for (const r of running.splice(0)) await r.stop();
 });
 
 /** The tests' TypeScript has no DOM library; inside the page these globals exist. */

@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openDashboard, type OpenPage } from '../support/browser.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, launchChromium, openDashboard, type OpenPage } from '../support/browser.ts';
 import { getJson, ROOT, type Running } from '../support/process.ts';
 
 let browser: Browser;
@@ -22,9 +22,11 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
+afterEach(() => closeAll(browser, running));
+
 afterAll(async () => {
+  await closeAll(browser, running);
   await browser?.close();
-  for (const r of running.splice(0)) await r.stop();
 });
 
 function open(args: string[], query = ''): Promise<OpenPage> {

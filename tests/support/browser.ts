@@ -28,8 +28,18 @@ export interface OpenPage {
 }
 
 /**
+ * Closes every page and stops every dashboard a test opened. Each test starts its own
+ * dashboard: left running, a file's earlier dashboards and pages keep streaming and rendering,
+ * and on a slow machine the last tests of a file then ran into their time limit.
+ */
+export async function closeAll(browser: Browser | undefined, running: Running[]): Promise<void> {
+  for (const c of browser?.contexts() ?? []) await c.close();
+  for (const r of running.splice(0)) await r.stop();
+}
+
+/**
  * Starts `flowlens` with `args` and opens its dashboard in a new page. The process is added to
- * `running`, for the caller's afterAll to stop.
+ * `running`, for the caller's afterEach to stop (closeAll).
  */
 export async function openDashboard(
   browser: Browser,
