@@ -9,6 +9,7 @@
 import type { EnrichedFlow } from '../enrich/types.ts';
 import type { EdgeKeys, Grouping, ServiceMap } from '../map/service-map.ts';
 import type { FlowStore } from '../store/flow-store.ts';
+import { ViewIndex } from './view-index.ts';
 
 export interface FoldRequest {
   map: ServiceMap;
@@ -57,6 +58,8 @@ export interface FoldStats {
 }
 
 interface Job {
+  /** Unique among the folds under way (ViewIndex's key). */
+  key: string;
   req: FoldRequest;
   /** What is still to fold, in order: [from, to] sequence numbers, inclusive. */
   ranges: [number, number][];
@@ -64,7 +67,8 @@ interface Job {
   need: number;
   /** How much older than what the map already holds ranges[0] is (ServiceMap.add's age). */
   age: number;
-  scope: Set<string> | undefined;
+  /** Whether the scan's current stretch is where this fold's next flow is (or lies ahead). */
+  inStep: boolean;
   cancelled: boolean;
 }
 
@@ -73,10 +77,17 @@ const PAIRS_PER_CHECK = 4096;
 
 export class HistoryFolder {
   private jobs: Job[] = [];
+  /** The folds by the namespaces their filters require: a flow meets only those it may match. */
+  private readonly index = new ViewIndex<Job>();
+  private made = 0;
   /** Where the scan over history is: the next sequence number it reads. */
   private cursor: number | undefined;
   private scheduled = false;
   private yieldedAt: number | undefined;
+  /** The flow the scan is at, shared by every fold it visits. */
+  private flow: EnrichedFlow | undefined;
+  private seq = 0;
+  private keysBy: Partial<Record<Grouping, EdgeKeys>> = {};
   private readonly sliceMs: number;
   private readonly maxSliceMs: number;
   private readonly counters: FoldStats = { completed: 0, cancelled: 0, laps: 0, slices: 0 };
@@ -111,14 +122,16 @@ export class HistoryFolder {
       ] as [number, number][]
     ).filter(([a, b]) => a <= b);
     const job: Job = {
+      key: String((this.made += 1)),
       req,
       ranges: ranges.length > 0 ? ranges : [[from, from - 1]],
       need: ranges[0]?.[0] ?? from,
       age: 1,
-      scope: req.namespaces?.length ? new Set(req.namespaces) : undefined,
+      inStep: false,
       cancelled: false,
     };
     this.jobs.push(job);
+    this.index.add(job, req.namespaces);
     this.cursor ??= job.need;
     this.schedule();
     return {
@@ -153,10 +166,24 @@ export class HistoryFolder {
       const from = this.nextCursor(this.cursor!);
       // The folds in step with the scan: those whose next flow is here or ahead. A fold whose
       // next flow lies behind waits for the next lap, so that its ranges stay whole.
-      const active = this.jobs.filter((j) => j.need >= from);
+      const active = this.jobs.filter((j) => (j.inStep = j.need >= from));
       const end = Math.max(...active.map((j) => j.ranges[0]![1]));
       const max = Math.max(1, Math.floor(PAIRS_PER_CHECK / active.length));
-      const to = this.store.scanSlice(from, end, max, (f, seq) => foldInto(active, f, seq));
+      const visit = (j: Job) => foldInto(j, this.flow!, this.seq, this.keysBy);
+      const to = this.store.scanSlice(
+        from,
+        end,
+        max,
+        (f, seq) => {
+          this.flow = f;
+          this.seq = seq;
+          const k = this.keysBy;
+          k.workload = k.service = k.pod = undefined;
+          this.index.forCandidates(f.source.namespace, f.destination.namespace, visit);
+        },
+        // Not one fold takes a flow that touches none of these: it is not even put together.
+        this.index.pinnedNamespaces(),
+      );
       for (const j of active) if (j.need < to) j.need = to;
       this.cursor = to;
     } while (performance.now() < deadline);
@@ -186,14 +213,21 @@ export class HistoryFolder {
     const ended: Job[] = [];
     const left: Job[] = [];
     for (const j of this.jobs) {
-      if (j.cancelled) continue;
+      if (j.cancelled) {
+        this.index.delete(j);
+        continue;
+      }
       j.need = Math.max(j.need, held);
       while (j.ranges.length > 0 && j.need > j.ranges[0]![1]) {
         j.ranges.shift();
         j.age += 1;
         if (j.ranges.length > 0) j.need = Math.max(j.ranges[0]![0], held);
       }
-      (j.ranges.length === 0 ? ended : left).push(j);
+      if (j.ranges.length > 0) left.push(j);
+      else {
+        this.index.delete(j);
+        ended.push(j);
+      }
     }
     this.jobs = left;
     for (const j of ended) {
@@ -203,25 +237,17 @@ export class HistoryFolder {
   }
 }
 
-function foldInto(jobs: readonly Job[], f: EnrichedFlow, seq: number): void {
+/** Counts a flow into one fold's map, if the fold is at it and its filter takes it. */
+function foldInto(
+  j: Job,
+  f: EnrichedFlow,
+  seq: number,
+  keysBy: Partial<Record<Grouping, EdgeKeys>>,
+): void {
+  if (!j.inStep || j.cancelled || seq < j.need || seq > j.ranges[0]![1]) return;
+  const map = j.req.map;
+  if (!map.inScope(f) || !j.req.match(f)) return;
   // A flow's map keys depend on the grouping alone: computed once for every fold that counts it.
-  let keysBy: Partial<Record<Grouping, EdgeKeys>> | undefined;
-  let flowMs: number | undefined;
-  for (const j of jobs) {
-    if (j.cancelled || seq < j.need || seq > j.ranges[0]![1]) continue;
-    if (j.scope && !inScope(j.scope, f)) continue;
-    const map = j.req.map;
-    if (!map.inScope(f) || !j.req.match(f)) continue;
-    keysBy ??= {};
-    const keys = (keysBy[map.grouping] ??= map.keysOf(f));
-    const at = j.req.atMs ?? (flowMs ??= Number(BigInt(f.timeNs) / 1_000_000n));
-    map.add(f, at, keys, j.age);
-  }
-}
-
-function inScope(scope: Set<string>, f: EnrichedFlow): boolean {
-  return (
-    (f.source.namespace !== undefined && scope.has(f.source.namespace)) ||
-    (f.destination.namespace !== undefined && scope.has(f.destination.namespace))
-  );
+  const keys = (keysBy[map.grouping] ??= map.keysOf(f));
+  map.add(f, j.req.atMs ?? Number(BigInt(f.timeNs) / 1_000_000n), keys, j.age);
 }

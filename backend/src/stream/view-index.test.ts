@@ -98,4 +98,20 @@ describe('ViewIndex', () => {
     expect(offered).toEqual([]);
     expect(i.size).toBe(0);
   });
+
+  it('names the namespaces every view is pinned to, only while no view takes any', () => {
+    const i = new ViewIndex<V>();
+    const web = { key: 'namespace=web', match: () => true };
+    const both = { key: 'from-namespace=api to-namespace=data', match: () => true };
+    const any = { key: 'verdict=DROPPED', match: () => true };
+    expect(i.pinnedNamespaces()).toEqual([]);
+    i.add(web, ['web']);
+    i.add(both, ['api', 'data']);
+    expect(i.pinnedNamespaces()?.sort()).toEqual(['api', 'data', 'web']);
+    i.add(any);
+    expect(i.pinnedNamespaces()).toBeUndefined();
+    i.delete(any);
+    i.delete(both);
+    expect(i.pinnedNamespaces()).toEqual(['web']);
+  });
 });

@@ -59,6 +59,14 @@ export class ViewIndex<V extends { key: string }> {
     this.pins.clear();
   }
 
+  /**
+   * The namespaces one of which every flow any view may match touches; undefined while some
+   * view may match a flow in any namespace.
+   */
+  pinnedNamespaces(): string[] | undefined {
+    return this.anywhere.size > 0 ? undefined : [...this.byNamespace.keys()];
+  }
+
   /** Calls `fn` once for each view a flow between these namespaces may match. */
   forCandidates(source: string | undefined, destination: string | undefined, fn: (v: V) => void) {
     for (const v of this.anywhere) fn(v);
