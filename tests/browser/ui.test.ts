@@ -66,6 +66,8 @@ describe('the dashboard in a browser', { timeout: 60_000 }, () => {
     await page.press('[data-testid=filter]', 'Enter');
     await page.waitForURL(/filter=/);
     expect(new URL(page.url()).searchParams.get('filter')).toBe('namespace=api verdict=DROPPED');
+    // The new view's map is folded from history first; the status bar says so until it comes.
+    await page.waitForSelector('[data-testid=loading-view]', { state: 'detached' });
     await page.waitForTimeout(1500);
     const verdicts = await page
       .locator('[data-testid=flows] tbody tr.row td:nth-child(2)')

@@ -1,4 +1,5 @@
 import { render, screen } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import { Dashboard } from '../lib/dashboard.svelte.ts';
 import { TEXT } from '../lib/i18n.ts';
@@ -33,6 +34,16 @@ describe('StatusBar', () => {
     expect(screen.getByTestId('stream-retry').textContent).toContain('retry in 9s');
     expect(screen.getByTestId('stream-reason').textContent).toContain('connection lost');
     expect(screen.getByTestId('rate').textContent).toBe('42 flows/s');
+  });
+
+  it('says while a new view is loading, until its snapshot comes', async () => {
+    const board = new Dashboard();
+    board.loadingView = true;
+    render(StatusBar, { board, t: TEXT.ko, now: 0 });
+    expect(screen.getByTestId('loading-view').textContent).toContain('불러오는 중');
+    board.snapshot([], { nodes: [], edges: [] });
+    await tick();
+    expect(screen.queryByTestId('loading-view')).toBeNull();
   });
 
   it('says when the server thins the stream, in Korean too', () => {

@@ -70,6 +70,7 @@ export class Connection {
   }
 
   private subscribe(resume: boolean): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.board.loadingView = true;
     this.send({
       type: 'subscribe',
       v: PROTOCOL_VERSION,
@@ -115,6 +116,7 @@ export class Connection {
     switch (m.type) {
       case 'snapshot':
         b.live = m.live;
+        b.loadingView = false;
         if (m.resumed)
           b.delta(
             m.flows,

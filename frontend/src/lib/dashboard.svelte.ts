@@ -90,6 +90,11 @@ export class Dashboard {
   sampleEvery = $state(1);
   /** False while showing a past window. */
   live = $state(true);
+  /**
+   * A new filter or grouping was asked for and its snapshot has not come: what is shown is still
+   * the previous view (the server folds a new view's history first, which can take seconds).
+   */
+  loadingView = $state(false);
   lastSeq = 0;
   explanations = $state.raw<Map<string, Explanation>>(new Map());
   drops = $derived.by(() => {
@@ -98,6 +103,7 @@ export class Dashboard {
   });
 
   snapshot(flows: StreamFlow[], map: MapSnapshot): void {
+    this.loadingView = false;
     this.rows = flows.map((f) => f.flow).slice(-MAX_ROWS);
     this.rowsVersion += 1;
     this.lastSeq = flows.at(-1)?.seq ?? this.lastSeq;
