@@ -28,7 +28,7 @@ export interface FoldRequest {
   /**
    * Called in a later turn, once the map holds every flow of the range. Flows stored after
    * `fold` was called are not folded: a live view takes those as they arrive, so the fold adds
-   * its older flows behind them (ServiceMap.add's `past`).
+   * its older flows behind them (ServiceMap.add's `age`).
    */
   done: () => void;
 }
