@@ -170,6 +170,24 @@ describe('WebSocket /ws', () => {
     await Promise.all(clients.map((c) => c.next('delta')));
   });
 
+  it('forgets a view whose clients leave or move on while its history folds', async () => {
+    const { ws, app } = await start();
+    await waitFor(() => app.store.stats.flows > 300, 'some history to fold');
+    const leaving = await connect(ws);
+    const moving = await connect(ws);
+    leaving.send({ type: 'subscribe', v: 1, filter: 'namespace=web protocol=tcp' });
+    moving.send({ type: 'subscribe', v: 1, filter: 'namespace=data protocol=tcp' });
+    moving.send({ type: 'subscribe', v: 1, filter: 'namespace=api' });
+    leaving.ws.close();
+    await waitFor(
+      () => moving.of('snapshot').some((s) => s.filter === 'namespace=api'),
+      'the snapshot of the newest filter',
+    );
+    // Only the view still watched is left, whether the others were cancelled or had finished.
+    await waitFor(() => app.hub.stats.clients === 1, 'the leaving client gone');
+    expect(app.hub.stats).toMatchObject({ views: 1, subscribesWaiting: 0 });
+  });
+
   it('samples rows for a slow client, tells it, and catches its map up in one piece', async () => {
     // A flood: a recording replayed fast, and a client that stops reading for a while.
     const S = 1_000_000_000n;
