@@ -37,6 +37,7 @@ import { ReplayPacer } from './store/replay-pacer.ts';
 import { apiRoutes } from './stream/api.ts';
 import { Auth, originAllowed } from './stream/auth.ts';
 import { Metrics } from './stream/metrics.ts';
+import { HistoryFolder } from './stream/history-fold.ts';
 import { StreamHub } from './stream/ws-hub.ts';
 import { VERSION } from './version.ts';
 
@@ -115,6 +116,7 @@ export class App {
   readonly enricher: Enricher<Explanation>;
   readonly engine: PolicyEngine;
   readonly store: FlowStore;
+  private readonly folder: HistoryFolder;
   private heapBudget: HeapBudget | undefined;
   readonly liveMap = new ServiceMap();
   private mapTimer: NodeJS.Timeout | undefined;
@@ -140,8 +142,10 @@ export class App {
     });
     this.store = new FlowStore({ maxFlows: opts.historyFlows, maxBytes: opts.historyBytes });
     this.auth = new Auth(opts.token);
+    this.folder = new HistoryFolder(this.store);
     this.hub = new StreamHub({
       store: this.store,
+      folder: this.folder,
       version: VERSION,
       mode: () => this.opts.mode,
       status: () => this.status(),
@@ -200,6 +204,7 @@ export class App {
         ...apiRoutes({
           store: this.store,
           liveMap: this.liveMap,
+          folder: this.folder,
           model: this.model,
           replay: () => this.pacer,
           // Only when the model came from manifests: their text is each policy's own.

@@ -199,6 +199,13 @@ describe('the pipeline from Hubble lines to the HTTP API', () => {
       `${url}/api/map?grouping=service&since=2023-08-21T00:00:00Z`,
     );
     expect(bySvc.nodes.map((n) => n.id)).toContain('service:default/deathstar');
+    // Any other view is folded from history: scoped to namespaces, and to a past window.
+    const none = await get<MapSnapshot>(`${url}/api/map?namespace=nowhere`);
+    expect(none).toEqual({ nodes: [], edges: [] });
+    const byPod = await get<MapSnapshot>(
+      `${url}/api/map?grouping=pod&namespace=default&since=2023-08-21T00:00:00Z&until=2100-01-01T00:00:00Z`,
+    );
+    expect(byPod.edges.find((e) => e.from === 'pod:default/xwing')).toMatchObject({ dropped: 1 });
   });
 
   it('keeps the model’s changes on the timeline', async () => {

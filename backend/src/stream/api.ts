@@ -7,6 +7,7 @@ import { VERDICTS as HUBBLE_VERDICTS } from '../hubble/types.ts';
 import { ServiceMap, type Grouping } from '../map/service-map.ts';
 import type { FlowQuery, FlowStore } from '../store/flow-store.ts';
 import { detailRoutes, type DetailContext } from './detail-api.ts';
+import { HistoryFolder } from './history-fold.ts';
 import { BadRequest, type Route, type RouteResult } from './http-server.ts';
 
 /** `model` and `replay` (see detail-api.ts) serve the UI's policy, flow and replay views. */
@@ -14,6 +15,8 @@ export interface ApiContext extends DetailContext {
   store: FlowStore;
   /** The live whole-cluster map (workload grouping). */
   liveMap: ServiceMap;
+  /** Builds any other map from history without holding the event loop (the stream's folder). */
+  folder?: HistoryFolder;
   now?: () => number;
 }
 
@@ -143,6 +146,7 @@ function csvRow(f: EnrichedFlow): string {
 
 export function apiRoutes(ctx: ApiContext): Record<string, Route> {
   const now = ctx.now ?? Date.now;
+  const folder = ctx.folder ?? new HistoryFolder(ctx.store);
   return {
     ...detailRoutes(ctx),
     '/api/flows': {
@@ -181,7 +185,7 @@ export function apiRoutes(ctx: ApiContext): Record<string, Route> {
     },
     '/api/map': {
       method: 'GET',
-      handle: ({ url }) => {
+      handle: async ({ url }) => {
         const grouping = (url.searchParams.get('grouping') ?? 'workload') as Grouping;
         if (!['workload', 'service', 'pod'].includes(grouping)) {
           throw new BadRequest(`grouping must be workload, service or pod, got ${grouping}`);
@@ -201,8 +205,20 @@ export function apiRoutes(ctx: ApiContext): Record<string, Route> {
           ? parseWhen(since, 'since', nowMs)
           : BigInt(nowMs - 5 * 60_000) * 1_000_000n;
         const untilNs = until ? parseWhen(until, 'until', nowMs) : undefined;
-        const flows = ctx.store.flows(sinceNs, untilNs);
-        return { json: ServiceMap.fromFlows(flows, { grouping, namespaces }).snapshot() };
+        // Each flow counts at its own time, as ServiceMap.fromFlows does, but folded in slices
+        // (sharing the stream's scan) rather than as 100,000 new objects in one turn.
+        const map = new ServiceMap({ grouping, namespaces });
+        await new Promise<void>((done) =>
+          folder.fold({
+            map,
+            match: () => true,
+            namespaces: namespaces.length > 0 ? namespaces : undefined,
+            sinceNs,
+            untilNs,
+            done,
+          }),
+        );
+        return { json: map.snapshot() };
       },
     },
     '/api/timeline': {

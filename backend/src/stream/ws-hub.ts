@@ -35,6 +35,8 @@ import { requestUrl } from './http-server.ts';
 
 export interface StreamHubOptions {
   store: FlowStore;
+  /** Folds history into new views' maps; one per store, shared with the HTTP API's maps. */
+  folder?: HistoryFolder;
   version: string;
   mode: () => string;
   status: () => unknown;
@@ -217,7 +219,7 @@ export class StreamHub {
       snapshotRows: opts.snapshotRows ?? 500,
       snapshotMapMs: opts.snapshotMapMs ?? 5 * 60_000,
     };
-    this.folder = new HistoryFolder(opts.store);
+    this.folder = opts.folder ?? new HistoryFolder(opts.store);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
     this.wss.on('connection', (ws) => this.onConnection(ws));
   }
