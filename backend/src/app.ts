@@ -501,6 +501,8 @@ export class App {
         lostEvents: stats?.lostEvents ?? {},
         replayLinesSkipped: this.replaySkipped,
         recorder: this.recorder?.stats.dropped ?? 0,
+        // Evicted while an export was reading history, before it got to them.
+        exportSkipped: this.store.stats.evictedUnread,
       },
       recorder: this.recorder?.stats,
       history: this.store.stats,

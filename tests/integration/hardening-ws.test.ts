@@ -193,6 +193,32 @@ describe('hostile WebSocket messages', () => {
 });
 
 describe('clients that do not read', () => {
+  it('streams an export as it is read, serving others meanwhile, and stops for a client that leaves', async () => {
+    const { app, port, http } = await startApp({ mode: 'replay', replayFile: floodFile(20) });
+    await waitFor(() => app.store.stats.flows >= 2000, 'some history');
+    // A client that asks for everything and reads nothing after the first bytes.
+    const slow = net.connect(port, '127.0.0.1');
+    sockets.push(slow);
+    slow.write('GET /api/export?format=jsonl HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise<void>((resolve) => slow.once('data', () => resolve()));
+    slow.pause();
+    // The server is not held by it: health and status answer, and a whole export comes.
+    expect((await fetch(`${http}/healthz`)).status).toBe(200);
+    const held = app.store.stats.flows;
+    const text = await (await fetch(`${http}/api/export?format=jsonl`)).text();
+    const lines = text.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(Math.min(held, app.store.stats.flows) - 50);
+    expect(lines.every((l) => 'flow' in (JSON.parse(l) as object))).toBe(true);
+    const head = await fetch(`${http}/api/export?format=csv`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([
+      200,
+      'text/csv; charset=utf-8',
+      '',
+    ]);
+    slow.destroy();
+    expect((await fetch(`${http}/api/status`)).status).toBe(200);
+  });
+
   it('drops a client that keeps asking for snapshots without reading, within the bound', async () => {
     const maxBufferedBytes = 4 * 1024 * 1024;
     const highWaterBytes = 64 * 1024;

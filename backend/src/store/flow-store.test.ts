@@ -14,7 +14,7 @@ import type { HubbleFlow } from '../hubble/types.ts';
 import { responseToWire } from '../hubble/wire.ts';
 import { ClusterModel } from '../k8s/cluster-model.ts';
 import { FlowStore } from './flow-store.ts';
-import type { StoredFlow } from './flow-store.ts';
+import type { FlowQuery, StoredFlow } from './flow-store.ts';
 
 const S = 1_000_000_000n;
 const T0 = 1_795_341_600n * S;
@@ -155,6 +155,37 @@ describe('FlowStore sequence numbers', () => {
     expect(store.stats.tooLarge).toBe(1);
     expect(store.query({ afterSeq: 5 }).map((e) => e.seq)).toEqual([7, 8, 9, 10]);
     expect(store.query({ afterSeq: 7 }).map((e) => e.flow.id)).toEqual(['f7', 'f8', 'f9']);
+  });
+
+  it('makes the entries a query answers one at a time, the same ones in the same order', () => {
+    const store = new FlowStore({ maxFlows: 500 });
+    fill(store, 800);
+    const queries: FlowQuery[] = [
+      {},
+      { limit: 7 },
+      { verdict: 'DROPPED', limit: 30 },
+      { namespace: 'web', sinceNs: T0 + 400n * S, untilNs: T0 + 700n * S },
+      { afterSeq: 780, text: 'p-79' },
+      { predicate: (f) => f.source.pod === 'p-555' },
+      { sinceNs: T0 + 790n * S },
+    ];
+    for (const [n, q] of queries.entries()) {
+      const lazy = [...store.entries(q)].map((e) => [e.seq, e.flow.id]);
+      expect(lazy, `query ${n}`).toEqual(store.query(q).map((e) => [e.seq, e.flow.id]));
+      expect(lazy.length, `query ${n}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('reads lazily: leaves out flows stored after it began, skips and counts those evicted first', () => {
+    const store = new FlowStore({ maxFlows: 100 });
+    fill(store, 100); // seq 1..100
+    const read = store.entries();
+    const first = [read.next().value!.seq, read.next().value!.seq];
+    for (let i = 100; i < 150; i++) store.add(...entry(i)); // 1..50 evicted, 101..150 new
+    const rest = [...read].map((e) => e.seq);
+    expect(first).toEqual([1, 2]);
+    expect(rest).toEqual(Array.from({ length: 50 }, (_, i) => 51 + i));
+    expect(store.stats.evictedUnread).toBe(48);
   });
 
   it('scans in slices that go on by sequence number while flows arrive and are evicted', () => {

@@ -75,6 +75,8 @@ export interface FlowStoreStats {
   evicted: number;
   /** Flows larger than the whole byte limit, never kept. */
   tooLarge: number;
+  /** Flows a lazy read (`entries`: an export) had not reached yet when they were evicted. */
+  evictedUnread: number;
   oldestNs?: string;
   newestNs?: string;
 }
@@ -366,6 +368,7 @@ export class FlowStore {
   private evicted = 0;
   private nextSeq = 1;
   private tooLarge = 0;
+  private evictedUnread = 0;
   private readonly maxFlows: number;
   private readonly maxBytes: number;
   private readonly maxTimeline: number;
@@ -695,6 +698,49 @@ export class FlowStore {
     return out.reverse();
   }
 
+  /**
+   * What `query` answers, made one entry at a time as it is read, oldest first: an export of all
+   * of history never holds more than the entry being sent. The reader may take its time (a slow
+   * download): positions are sequence numbers, flows stored after the call are not included,
+   * and entries evicted before they were reached are skipped.
+   */
+  *entries(q: FlowQuery = {}): Generator<StoredFlow> {
+    let start = q.sinceNs === undefined ? 0 : this.lowerBound(q.sinceNs);
+    if (q.afterSeq !== undefined) start = Math.max(start, this.afterSeqIndex(q.afterSeq));
+    const end = q.untilNs === undefined ? this.count : this.lowerBound(q.untilNs);
+    if (start >= end) return;
+    const needle = q.text?.toLowerCase();
+    const take = (k: number) => {
+      const i = this.slot(k);
+      return this.mayMatch(i, q) && matches(this.viewAt(i), q, needle);
+    };
+    // The newest `limit` matches, as query answers: find where they begin, then go forward.
+    const limit = q.limit ?? Infinity;
+    if (limit < end - start) {
+      let found = 0;
+      let k = end - 1;
+      for (; k >= start && found < limit; k--) if (take(k)) found += 1;
+      start = k + 1;
+    }
+    const lastSeq = this.cols.seq[this.slot(end - 1)]!;
+    let next = this.cols.seq[this.slot(start)]!;
+    while (next <= lastSeq) {
+      // Found again each time: between two reads flows may have come and gone.
+      if (this.count > 0 && next < this.oldestSeq) {
+        this.evictedUnread += Math.min(this.oldestSeq, lastSeq + 1) - next;
+        next = this.oldestSeq;
+      }
+      const k = this.afterSeqIndex(next - 1);
+      if (k >= this.count) return;
+      const i = this.slot(k);
+      const seq = this.cols.seq[i]!;
+      if (seq > lastSeq) return;
+      next = seq + 1;
+      if (!take(k)) continue;
+      yield new Entry(seq, this.flowAt(i), this.cols.bytes[i]!, this.recordAt(i));
+    }
+  }
+
   /** Every flow in a time window, oldest first, each a new object (a past map, a test). */
   *flows(sinceNs?: bigint, untilNs?: bigint): Generator<EnrichedFlow> {
     const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
@@ -753,6 +799,7 @@ export class FlowStore {
       maxBytes: this.maxBytes,
       evicted: this.evicted,
       tooLarge: this.tooLarge,
+      evictedUnread: this.evictedUnread,
     };
     if (this.count > 0) {
       s.oldestNs = this.timeAt(0).toString();

@@ -33,10 +33,14 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** What a route answers: JSON, or text of a given type (exports). */
+/**
+ * What a route answers: JSON, text of a given type, or text made chunk by chunk as the client
+ * reads it (exports of all history, which as one string took seconds and hundreds of MB).
+ */
 export type RouteResult =
   | { status?: number; json: unknown; headers?: Record<string, string> }
-  | { status?: number; text: string; type: string; headers?: Record<string, string> };
+  | { status?: number; text: string; type: string; headers?: Record<string, string> }
+  | { status?: number; chunks: Iterable<string>; type: string; headers?: Record<string, string> };
 
 export interface RouteRequest {
   url: URL;
@@ -91,6 +95,50 @@ function send(res: http.ServerResponse, code: number, body: string, type: string
     'x-content-type-options': 'nosniff',
   });
   res.end(body);
+}
+
+/**
+ * Writes chunks as the client takes them: the next one is made only once the socket has room,
+ * and the event loop serves everyone else between two chunks. A client that leaves stops it.
+ */
+async function sendChunks(
+  res: http.ServerResponse,
+  code: number,
+  chunks: Iterable<string>,
+  type: string,
+  head: boolean,
+): Promise<void> {
+  res.writeHead(code, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  if (head) {
+    res.end();
+    return;
+  }
+  try {
+    for (const chunk of chunks) {
+      if (res.destroyed) return;
+      const room = res.write(chunk);
+      await new Promise<void>((resolve) => {
+        if (room) setImmediate(resolve);
+        else {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        }
+      });
+    }
+    res.end();
+  } catch (err) {
+    // The status is sent already: all that is left is to cut the response short.
+    res.destroy(err as Error);
+  }
 }
 
 function sendJson(res: http.ServerResponse, code: number, value: unknown): void {
@@ -225,6 +273,9 @@ export class HttpServer {
       const status = out.status ?? 200;
       for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
       if ('json' in out) return sendJson(res, status, out.json);
+      if ('chunks' in out) {
+        return await sendChunks(res, status, out.chunks, out.type, req.method === 'HEAD');
+      }
       return send(res, status, out.text, out.type);
     } catch (err) {
       if (err instanceof BadRequest) return sendJson(res, 400, { error: err.message });
