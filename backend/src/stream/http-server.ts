@@ -88,12 +88,13 @@ export function requestUrl(req: http.IncomingMessage): URL | undefined {
   }
 }
 
+/** What every answer of ours says besides its body: its type, never cached, never sniffed. */
+function headers(type: string): http.OutgoingHttpHeaders {
+  return { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+}
+
 function send(res: http.ServerResponse, code: number, body: string, type: string): void {
-  res.writeHead(code, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
+  res.writeHead(code, headers(type));
   res.end(body);
 }
 
@@ -108,11 +109,7 @@ async function sendChunks(
   type: string,
   head: boolean,
 ): Promise<void> {
-  res.writeHead(code, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
+  res.writeHead(code, headers(type));
   if (head) {
     res.end();
     return;
