@@ -172,6 +172,8 @@ export class App {
       historyBytes: () => this.store.stats.bytes,
       historyMaxBytes: () => this.store.stats.maxBytes,
       historyEvicted: () => this.store.stats.evicted,
+      historyEvictedUnread: () => this.store.stats.evictedUnread,
+      streamSubscribesWaiting: () => this.hub.stats.subscribesWaiting,
       streamRowsSkipped: () => this.hub.stats.rowsSkipped,
       streamClientsDropped: () => this.hub.stats.clientsDropped,
       streamBadMessages: () => {

@@ -330,6 +330,8 @@ describe('GET /metrics', () => {
     ).toBe(true);
     expect(samples.get('flowlens_history_flows')).toBeGreaterThan(0);
     expect(samples.get('flowlens_history_bytes')).toBeGreaterThan(0);
+    expect(samples.get('flowlens_history_evicted_unread')).toBe(0);
+    expect(samples.get('flowlens_stream_subscribes_waiting')).toBe(0);
     expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(samples.get('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
   });

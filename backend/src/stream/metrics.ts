@@ -22,6 +22,10 @@ export interface MetricsSources {
   lostEvents: () => number;
   malformedFlows: () => number;
   historyEvicted: () => number;
+  /** Flows evicted before an export reading history reached them. */
+  historyEvictedUnread?: () => number;
+  /** Clients waiting for their new view's history to be folded in. */
+  streamSubscribesWaiting?: () => number;
 }
 
 export class Metrics {
@@ -80,6 +84,16 @@ export class Metrics {
       'flowlens_history_evicted',
       'Flows pushed out of history by its limits.',
       src.historyEvicted,
+    );
+    gauge(
+      'flowlens_history_evicted_unread',
+      'Flows evicted before an export reading history reached them.',
+      () => src.historyEvictedUnread?.() ?? 0,
+    );
+    gauge(
+      'flowlens_stream_subscribes_waiting',
+      "Clients waiting for their new view's history to be folded in.",
+      () => src.streamSubscribesWaiting?.() ?? 0,
     );
     gauge(
       'flowlens_stream_rows_skipped',
