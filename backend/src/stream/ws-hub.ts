@@ -277,6 +277,8 @@ export class StreamHub {
       if (!v.match(flow)) return;
       keysBy ??= {};
       v.map.add(flow, nowMs, (keysBy[v.grouping] ??= v.map.keysOf(flow)));
+      // A view still folding its history sends no rows: its snapshot will hold this flow.
+      if (v.fold) return;
       if (v.rows.length >= this.o.maxRowsPerDelta) {
         v.overflow += 1;
         return;
@@ -545,12 +547,7 @@ export class StreamHub {
   private tick(): void {
     const nowMs = this.now();
     for (const v of this.views.values()) {
-      if (v.fold) {
-        // Its clients have no snapshot yet; the one they get will hold these flows.
-        v.rows = [];
-        v.overflow = 0;
-        continue;
-      }
+      if (v.fold) continue; // its clients have no snapshot yet
       const delta = v.map.flush(nowMs);
       const changed = mapDeltaSize(delta) > 0;
       const mapJson = changed ? JSON.stringify(delta) : EMPTY_MAP_DELTA;
