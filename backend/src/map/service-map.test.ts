@@ -224,11 +224,3 @@ describe('ServiceMap deltas', () => {
     expect(flicker.edges).toEqual({ added: [], changed: [], removed: [] });
   });
 });
-
-describe('ServiceMap.fromFlows', () => {
-  it('builds the map of a past window from history', () => {
-    const flows = [flow(web1, api, {}, T0), flow(web2, api, {}, T0 + 1000)];
-    const m = ServiceMap.fromFlows(flows, { grouping: 'pod' });
-    expect(m.snapshot().edges).toHaveLength(2);
-  });
-});

@@ -116,13 +116,6 @@ export class ServiceMap {
       throw new RangeError(`rateWindowMs must be at least ${BUCKET_MS}`);
   }
 
-  /** The map of these flows alone (for a past window out of history). */
-  static fromFlows(flows: Iterable<EnrichedFlow>, opts: ServiceMapOptions = {}): ServiceMap {
-    const m = new ServiceMap(opts);
-    for (const f of flows) m.add(f, Number(BigInt(f.timeNs) / 1_000_000n));
-    return m;
-  }
-
   inScope(f: EnrichedFlow): boolean {
     if (!this.scope) return true;
     return (

@@ -741,13 +741,6 @@ export class FlowStore {
     }
   }
 
-  /** Every flow in a time window, oldest first, each a new object (a past map, a test). */
-  *flows(sinceNs?: bigint, untilNs?: bigint): Generator<EnrichedFlow> {
-    const start = sinceNs === undefined ? 0 : this.lowerBound(sinceNs);
-    const end = untilNs === undefined ? this.count : this.lowerBound(untilNs);
-    for (let k = start; k < end; k++) yield this.flowAt(this.slot(k));
-  }
-
   /** The sequence number of the first entry at or after time `t` (lastSeq + 1 when none is). */
   seqAtTime(t: bigint): number {
     const k = this.lowerBound(t);

@@ -223,7 +223,7 @@ export function apiRoutes(ctx: ApiContext): Record<string, Route> {
           ? parseWhen(since, 'since', nowMs)
           : BigInt(nowMs - 5 * 60_000) * 1_000_000n;
         const untilNs = until ? parseWhen(until, 'until', nowMs) : undefined;
-        // Each flow counts at its own time, as ServiceMap.fromFlows does, but folded in slices
+        // Each flow counts at its own time, but folded in slices
         // (sharing the stream's scan) rather than as 100,000 new objects in one turn.
         const map = new ServiceMap({ grouping, namespaces });
         await new Promise<void>((done) =>

@@ -8,7 +8,7 @@ import {
   parseFilter,
   requiredNamespaces,
 } from '../shared/filter.ts';
-import { FlowStore } from '../store/flow-store.ts';
+import { FlowStore, type FlowQuery } from '../store/flow-store.ts';
 import { HistoryFolder, type FoldRequest } from './history-fold.ts';
 
 const S = 1_000_000_000n;
@@ -87,6 +87,11 @@ function atOnce(spec: Spec, flows: Iterable<EnrichedFlow>, at?: (f: EnrichedFlow
   return content(map);
 }
 
+/** The flows history holds (in a window), oldest first. */
+function held(store: FlowStore, q: FlowQuery = {}): EnrichedFlow[] {
+  return [...store.entries(q)].map((e) => e.flow);
+}
+
 /** A map's content, whatever order its nodes and edges were first seen in. */
 function content(map: ServiceMap) {
   const s = map.snapshot();
@@ -119,7 +124,7 @@ describe('HistoryFolder', () => {
     expect(folds.map((f) => f.ended())).toEqual(specs.map(() => 0)); // never in the same turn
     await until(() => folds.every((f) => f.ended() === 1));
     for (const [i, s] of specs.entries()) {
-      expect(content(folds[i]!.map), s.filter).toEqual(atOnce(s, store.flows()));
+      expect(content(folds[i]!.map), s.filter).toEqual(atOnce(s, held(store)));
     }
     expect(folder.stats).toMatchObject({ completed: specs.length, laps: 0, pending: 0 });
     expect(folder.stats.slices).toBeGreaterThan(5);
@@ -132,8 +137,8 @@ describe('HistoryFolder', () => {
     folder.fold(fold.req);
     for (let i = 2_000; i < 2_500; i++) store.add(...entry(i));
     await until(() => fold.ended() === 1);
-    const held = [...store.flows()];
-    expect(content(fold.map)).toEqual(atOnce({ filter: '' }, held.slice(0, 2_000)));
+    const stored = held(store);
+    expect(content(fold.map)).toEqual(atOnce({ filter: '' }, stored.slice(0, 2_000)));
   });
 
   it('folds a past window at each flow time, ignoring flows that arrive after it was asked', async () => {
@@ -147,7 +152,7 @@ describe('HistoryFolder', () => {
     for (let i = 1_000; i < 1_100; i++) store.add(...entry(i));
     await until(() => fold.ended() === 1);
     const at = (f: EnrichedFlow) => Number(BigInt(f.timeNs) / 1_000_000n);
-    expect(content(fold.map)).toEqual(atOnce(spec, store.flows(sinceNs, untilNs), at));
+    expect(content(fold.map)).toEqual(atOnce(spec, held(store, { sinceNs, untilNs }), at));
   });
 
   it('never ends a cancelled fold, and the others in its pass still do', async () => {
@@ -173,9 +178,9 @@ describe('HistoryFolder', () => {
     folder.fold(fold.req);
     for (let i = 1_000; i < 1_600; i++) store.add(...entry(i)); // the first 600 are evicted
     await until(() => fold.ended() === 1);
-    const held = [...store.flows()].filter((f) => Number(f.id.slice(1)) < 1_000);
-    expect(held).toHaveLength(400);
-    expect(content(fold.map)).toEqual(atOnce({ filter: '' }, held));
+    const kept = held(store).filter((f) => Number(f.id.slice(1)) < 1_000);
+    expect(kept).toHaveLength(400);
+    expect(content(fold.map)).toEqual(atOnce({ filter: '' }, kept));
   });
 
   it('lets a fold join the scan under way, folding what it passed on the next lap', async () => {
@@ -194,9 +199,9 @@ describe('HistoryFolder', () => {
     expect(first.ended()).toBe(0);
     await until(() => first.ended() + second.ended() + third.ended() === 3);
     expect(content(second.map)).toEqual(content(first.map));
-    expect(content(first.map)).toEqual(atOnce({ filter: '' }, store.flows()));
+    expect(content(first.map)).toEqual(atOnce({ filter: '' }, held(store)));
     const spec = { filter: 'namespace=cache', grouping: 'pod' } as const;
-    expect(content(third.map)).toEqual(atOnce(spec, store.flows()));
+    expect(content(third.map)).toEqual(atOnce(spec, held(store)));
     expect(folder.stats.laps).toBe(1);
   });
 
