@@ -221,7 +221,7 @@ export class HubbleClient {
 
   private request(): Record<string, unknown> {
     const req: Record<string, unknown> = { follow: true };
-    const since = this.window.resumeFrom();
+    const since = this.window.resume();
     if (since !== undefined) req['since'] = nsToTimestamp(since);
     else if (!this.connectedOnce) req['number'] = String(this.opts.initialHistory ?? 1000);
     if (this.opts.whitelist?.length) req['whitelist'] = this.opts.whitelist;
