@@ -218,4 +218,30 @@ describe('flow-decoder gives what proto-loader and wire.ts gave', () => {
     expect(a!.source).toBe(b!.source);
     expect(a!.node_name).toBe(b!.node_name);
   });
+
+  it('tells apart recurring endpoints that differ only where their hash does not look', () => {
+    // Long labels that differ in one middle character: the sampled hash may put them in one
+    // slot, and the comparison of every byte must still give each flow its own endpoint.
+    const endpoint = (k: number) => ({
+      ID: 7,
+      identity: 1234,
+      namespace: 'lab',
+      labels: [`k8s:app=${'x'.repeat(40)}${k}${'y'.repeat(40)}`],
+      pod_name: 'web-0',
+    });
+    const frame = (k: number) =>
+      getFlows.responseSerialize(
+        responseToWire({
+          flow: { time: '2026-12-02T10:00:00Z', source: endpoint(k), destination: endpoint(k) },
+        }),
+      );
+    const frames = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(frame);
+    for (let round = 0; round < 3; round++) {
+      frames.forEach((f, k) => {
+        expect(decodeFrame(f).res.flow!.source!.labels).toEqual([
+          `k8s:app=${'x'.repeat(40)}${k}${'y'.repeat(40)}`,
+        ]);
+      });
+    }
+  });
 });
