@@ -4,6 +4,7 @@
 // written to bench/results.json. Each bench runs with a deadline, so none can hang the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +18,30 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
+
+/**
+ * Microseconds a first touch of a 4 KiB page takes. In this machine's VM it is some 12 µs, and
+ * it is what made some days' figures slower than others': a process filling fresh memory (an
+ * empty history, a growing heap) pays it per page. Printed so runs can be told apart by it.
+ */
+function pageFaultMicros() {
+  const bytes = 64 << 20;
+  const before = process.resourceUsage().minorPageFault;
+  const t0 = performance.now();
+  const b = Buffer.allocUnsafeSlow(bytes);
+  for (let i = 0; i < bytes; i += 4096) b[i] = 1;
+  const faults = process.resourceUsage().minorPageFault - before;
+  return faults > 0 ? ((performance.now() - t0) * 1000) / faults : 0;
+}
+
 let failed = 0;
 const results = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  pageFaultUs: Number(pageFaultMicros().toFixed(2)),
   benches: {},
 };
+console.log(`${results.machine}; first touch of a memory page ${results.pageFaultUs} µs`);
 for (const f of files) {
   console.log(`\n== ${f}`);
   const soakSeconds = Number(process.env.FLOWLENS_BENCH_SOAK_SECONDS ?? (quick ? 60 : 600));
