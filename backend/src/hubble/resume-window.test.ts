@@ -54,4 +54,20 @@ describe('ResumeWindow', () => {
     // A flow this old no longer comes on a resumed stream; were it to, it is new to this one.
     expect(w.admit('a', ms(10_000))).toBe(true);
   });
+
+  it('recognises UUID keys, kept as bytes, beside keys of any other form', () => {
+    const w = new ResumeWindow(ms(2000), 4);
+    const a = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const b = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    w.admit(a, ms(10_000));
+    w.admit('1785494462|node-a|10.0.0.1', ms(10_100));
+    w.admit('0F8FAD5B-D9CB-469F-A165-70867728950E', ms(10_200));
+    w.admit(b, ms(10_300));
+    w.resume();
+    expect(w.admit(a, ms(10_000))).toBe(false);
+    expect(w.admit('1785494462|node-a|10.0.0.1', ms(10_100))).toBe(false);
+    expect(w.admit('0F8FAD5B-D9CB-469F-A165-70867728950E', ms(10_200))).toBe(false);
+    expect(w.admit(b, ms(10_300))).toBe(false);
+    expect(w.admit('7c9e6679-7425-40de-944b-e07fc1f90ae8', ms(10_300))).toBe(true);
+  });
 });

@@ -5,9 +5,11 @@
 //
 // Only a resumed stream can repeat a flow, and only one no newer than the newest flow before the
 // reconnect. So while flows stream, their keys and times just go into a ring (no hashing: at
-// 100,000 flows/s a Set of keys cost more than enriching the flow); a resume builds the set of
-// keys inside the slack once, and only flows of the resumed stream old enough to be repeats are
+// 100,000 flows/s a Set of keys cost more than enriching the flow; and a UUID, the usual key, as
+// 16 bytes, not a string the collector would copy and mark); a resume builds the set of keys
+// inside the slack once, and only flows of the resumed stream old enough to be repeats are
 // looked up in it.
+import { packUuid, uuidOf } from '../shared/uuid.ts';
 import type { HubbleFlow } from './types.ts';
 
 export function flowKey(flow: HubbleFlow, nodeName: string): string {
@@ -33,8 +35,11 @@ export function flowKey(flow: HubbleFlow, nodeName: string): string {
 
 export class ResumeWindow {
   /** The latest `maxKeys` flows' keys and times, oldest overwritten first. */
-  private readonly keys: string[] = [];
   private readonly times: BigInt64Array;
+  /** A key that is a UUID, as four words; any other key is in `keys`. */
+  private readonly uuids: Uint32Array;
+  private readonly keys: (string | undefined)[];
+  private filled = 0;
   private next = 0;
   private newest = 0n;
   /** Keys inside the slack when the stream was last resumed, and the newest flow then. */
@@ -46,6 +51,8 @@ export class ResumeWindow {
     private readonly maxKeys: number,
   ) {
     this.times = new BigInt64Array(maxKeys);
+    this.uuids = new Uint32Array(maxKeys * 4);
+    this.keys = new Array<string | undefined>(maxKeys).fill(undefined);
   }
 
   /**
@@ -56,8 +63,8 @@ export class ResumeWindow {
     if (this.newest === 0n) return undefined;
     const since = this.newest - this.slackNs;
     const seen = new Set<string>();
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.times[i]! >= since) seen.add(this.keys[i]!);
+    for (let i = 0; i < this.filled; i++) {
+      if (this.times[i]! >= since) seen.add(this.keys[i] ?? uuidOf(this.uuids, i * 4));
     }
     this.seen = seen;
     this.seenNewest = this.newest;
@@ -76,8 +83,11 @@ export class ResumeWindow {
       }
     }
     const i = this.next;
-    this.keys[i] = key;
+    if (packUuid(key, this.uuids, i * 4)) {
+      if (this.keys[i] !== undefined) this.keys[i] = undefined;
+    } else this.keys[i] = key;
     this.times[i] = timeNs;
+    if (this.filled < this.maxKeys) this.filled += 1;
     this.next = i + 1 === this.maxKeys ? 0 : i + 1;
     if (timeNs > this.newest) this.newest = timeNs;
     return true;
