@@ -20,9 +20,9 @@ const files = readdirSync(dir)
   .sort();
 
 /**
- * Microseconds a first touch of a 4 KiB page takes. In this machine's VM it is some 12 µs, and
- * it is what made some days' figures slower than others': a process filling fresh memory (an
- * empty history, a growing heap) pays it per page. Printed so runs can be told apart by it.
+ * Microseconds a first touch of a 4 KiB page takes. In this machine's VM it is some 12 µs: a
+ * process filling fresh memory (an empty history, a growing heap, a new browser) pays it per
+ * page. Printed, and kept with the figures, so runs can be told apart by it.
  */
 function pageFaultMicros() {
   const bytes = 64 << 20;
