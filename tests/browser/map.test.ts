@@ -73,13 +73,15 @@ async function mapReady(page: Page): Promise<void> {
   });
 }
 
-/** Node id → its transform: where the layout put it. */
+/** Node id → its circle's centre: where the layout put it. */
 async function placements(page: Page): Promise<Map<string, string>> {
   const nodes = page.locator('[data-testid=node]');
   const out = new Map<string, string>();
   for (let i = 0; i < (await nodes.count()); i++) {
     const n = nodes.nth(i);
-    out.set((await n.getAttribute('data-id'))!, (await n.getAttribute('transform'))!);
+    const circle = n.locator('circle');
+    const at = `${await circle.getAttribute('cx')},${await circle.getAttribute('cy')}`;
+    out.set((await n.getAttribute('data-id'))!, at);
   }
   return out;
 }

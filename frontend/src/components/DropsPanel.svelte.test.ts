@@ -139,6 +139,39 @@ describe('DropsPanel', () => {
     expect(screen.queryByTestId('policy-view')).toBeNull();
   });
 
+  it('draws the biggest groups a page at a time and counts the rest', async () => {
+    // Seven groups of 7, 6, … 1 drops: different destination ports, so different groups.
+    const flows: EnrichedFlow[] = [];
+    for (let g = 0; g < 7; g++) {
+      for (let i = 0; i <= 6 - g; i++) {
+        const f = drop(`g${g}-${i}`);
+        flows.push({ ...f, destination: { ...f.destination, port: 5000 + g } });
+      }
+    }
+    render(DropsPanel, {
+      groups: groupDrops(flows),
+      explanations: new Map(),
+      t: TEXT.en,
+      lang: 'en',
+      onExplain: () => {},
+      pageSize: 3,
+    });
+    const counts = () =>
+      screen.getAllByTestId('drop').map((a) => a.querySelector('.count')?.textContent);
+    expect(counts()).toEqual(['7×', '6×', '5×']);
+    expect(screen.getByTestId('drops-more').textContent).toContain(
+      '4 smaller groups not shown (10 drops).',
+    );
+    await fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+    expect(counts()).toEqual(['7×', '6×', '5×', '4×', '3×', '2×']);
+    expect(screen.getByTestId('drops-more').textContent).toContain(
+      '1 smaller group not shown (1 drop).',
+    );
+    await fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+    expect(counts()).toHaveLength(7);
+    expect(screen.queryByTestId('drops-more')).toBeNull();
+  });
+
   it('copies the fix, by the clipboard API or the fallback when there is none', async () => {
     const writeText = vi.fn(async () => {});
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });

@@ -203,7 +203,7 @@ describe('MapView', () => {
       new Map(
         [...container.querySelectorAll('[data-testid=node]')].map((n) => [
           n.getAttribute('data-id'),
-          n.getAttribute('transform'),
+          `${n.querySelector('circle')?.getAttribute('cx')},${n.querySelector('circle')?.getAttribute('cy')}`,
         ]),
       );
     const before = where();

@@ -27,6 +27,9 @@ const en = {
   connecting: 'connecting',
   retrying: 'retrying in',
   noDrops: 'No drops in view.',
+  moreDrops: (groups: number, drops: number) =>
+    `${groups} smaller ${groups === 1 ? 'group' : 'groups'} not shown (${drops} ${drops === 1 ? 'drop' : 'drops'}).`,
+  showMore: 'Show more',
   why: 'Why',
   fix: 'Smallest fix',
   copy: 'Copy',
@@ -165,6 +168,9 @@ const ko: typeof en = {
   connecting: '연결 중',
   retrying: '재시도까지',
   noDrops: '표시할 차단이 없습니다.',
+  moreDrops: (groups: number, drops: number) =>
+    `더 작은 그룹 ${groups}개는 표시하지 않았습니다 (차단 ${drops}회).`,
+  showMore: '더 보기',
   why: '이유',
   fix: '가장 작은 수정',
   copy: '복사',
