@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EnrichedFlow } from '../../../backend/src/enrich/types.ts';
 import { TEXT } from '../lib/i18n.ts';
@@ -64,6 +65,36 @@ describe('FlowTable', () => {
     expect(ports(container)).toHaveLength(3);
     expect(container.querySelector('img')).toBeNull();
     expect(container.textContent).toContain(`GET http://api/${evil}`);
+  });
+
+  it('draws new rows at most every redrawMs, always ending on the newest', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      vi.advanceTimersByTime(1000);
+      const live = [flow(1)];
+      const { container, rerender } = render(FlowTable, {
+        rows: live,
+        version: 1,
+        t: TEXT.en,
+        lang: 'en',
+        redrawMs: 250,
+      });
+      expect(ports(container)).toEqual(['TCP/8081']);
+      // Rows are appended in place and the version says so, as the dashboard does.
+      live.push(flow(2));
+      await rerender({ version: 2 });
+      expect(ports(container)).toEqual(['TCP/8081']);
+      live.push(flow(3));
+      await rerender({ version: 3 });
+      vi.advanceTimersByTime(249);
+      await tick();
+      expect(ports(container)).toEqual(['TCP/8081']);
+      vi.advanceTimersByTime(1);
+      await tick();
+      expect(ports(container)).toEqual(['TCP/8083', 'TCP/8082', 'TCP/8081']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('opens every field of a row, and its raw Hubble JSON, as text', async () => {
