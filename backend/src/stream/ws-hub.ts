@@ -110,9 +110,6 @@ interface View {
   rows: Buffer[];
   /** Matching rows beyond the cap this tick. */
   overflow: number;
-  /** Matching rows this tick, and the stride rows are kept at (from the tick before). */
-  seen: number;
-  stride: number;
   clients: Set<Client>;
   /** While the view's history is still being folded into its map (HistoryFolder). */
   fold?: FoldHandle | undefined;
@@ -282,11 +279,7 @@ export class StreamHub {
       v.map.add(flow, nowMs, (keysBy[v.grouping] ??= v.map.keysOf(flow)));
       // A view still folding its history sends no rows: its snapshot will hold this flow.
       if (v.fold) return;
-      // Over the cap, every stride-th row is kept, the stride sized by the last tick's count:
-      // a sample spread over the whole tick, not its first rows (which were the oldest, and all
-      // from the tick's first moments). Only kept rows are encoded.
-      v.seen += 1;
-      if ((v.seen - 1) % v.stride !== 0 || v.rows.length >= this.o.maxRowsPerDelta) {
+      if (v.rows.length >= this.o.maxRowsPerDelta) {
         v.overflow += 1;
         return;
       }
@@ -438,8 +431,6 @@ export class StreamHub {
         map: newMap(),
         rows: [],
         overflow: 0,
-        seen: 0,
-        stride: 1,
         clients: new Set(),
         waiting: new Map(),
       };
@@ -461,7 +452,6 @@ export class StreamHub {
     v.map.flush(this.now());
     v.rows = [];
     v.overflow = 0;
-    v.seen = 0;
     const waiting = [...v.waiting];
     v.waiting.clear();
     for (const [c, send] of waiting) this.guarded(c, send);
@@ -576,10 +566,8 @@ export class StreamHub {
         }));
       for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample, shared);
       this.counters.rowsSkipped += v.overflow * v.clients.size;
-      v.stride = Math.max(1, Math.ceil(v.seen / this.o.maxRowsPerDelta));
       v.rows = [];
       v.overflow = 0;
-      v.seen = 0;
     }
   }
 
