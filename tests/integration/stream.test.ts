@@ -235,6 +235,17 @@ describe('WebSocket /ws', () => {
     const d = c.of('delta').find((x) => (x.sampleEvery ?? 1) > 1)!;
     expect(d.flows).toHaveLength(1);
     expect(d.skipped).toBeGreaterThan(0);
+    // The row kept is the tick's newest: between two deltas' rows lie the later one's skipped.
+    await c.next('delta', c.of('delta').length + 3);
+    const deltas = c.of('delta');
+    let pairs = 0;
+    for (let i = 1; i < deltas.length; i++) {
+      const [a, b] = [deltas[i - 1]!, deltas[i]!];
+      if (a.flows.length !== 1 || b.flows.length !== 1) continue;
+      expect(b.flows[0]!.seq - a.flows[0]!.seq).toBe((b.skipped ?? 0) + 1);
+      pairs += 1;
+    }
+    expect(pairs).toBeGreaterThan(0);
   });
 
   it('shares one view between clients with the same filter', async () => {

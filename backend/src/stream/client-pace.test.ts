@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deltaBytes, MAX_SAMPLE_EVERY, Sampler, SubscribeBudget } from './client-pace.ts';
+import {
+  deltaBytes,
+  MAX_SAMPLE_EVERY,
+  NewestRows,
+  PendingRow,
+  Sampler,
+  SubscribeBudget,
+} from './client-pace.ts';
 
 describe('SubscribeBudget', () => {
   it('allows a burst, then one per interval as tokens refill', () => {
@@ -84,5 +91,57 @@ describe('deltaBytes', () => {
       }).toString('utf8'),
     ) as Record<string, unknown>;
     expect(full).toMatchObject({ skipped: 7, sampleEvery: 4, mapSnapshot: { nodes: [] } });
+  });
+});
+
+describe('NewestRows', () => {
+  it('keeps every row up to its cap, in order', () => {
+    const r = new NewestRows<number>(3);
+    r.push(1);
+    r.push(2);
+    expect(r.take()).toEqual({ rows: [1, 2], overflow: 0 });
+    expect(r.take()).toEqual({ rows: [], overflow: 0 });
+  });
+
+  it('over its cap keeps the newest rows, oldest first, and counts the rest', () => {
+    const r = new NewestRows<number>(3);
+    for (let i = 1; i <= 8; i++) r.push(i);
+    expect(r.length).toBe(3);
+    expect(r.take()).toEqual({ rows: [6, 7, 8], overflow: 5 });
+    // Taking empties it: the next tick starts afresh.
+    for (let i = 9; i <= 12; i++) r.push(i);
+    expect(r.take()).toEqual({ rows: [10, 11, 12], overflow: 1 });
+    r.push(13);
+    r.clear();
+    expect(r.take()).toEqual({ rows: [], overflow: 0 });
+  });
+
+  it('keeps the same flows in every view that matched them alike', () => {
+    // Two views over one stream, one matching every flow and one every other: a flow the
+    // narrow view keeps is kept by the wide one whenever it is recent enough for both.
+    const wide = new NewestRows<PendingRow<number>>(4);
+    const narrow = new NewestRows<PendingRow<number>>(4);
+    const rows = Array.from({ length: 10 }, (_, i) => new PendingRow(i, i));
+    for (const row of rows) {
+      wide.push(row);
+      if (row.seq % 2 === 0) narrow.push(row);
+    }
+    const w = wide.take().rows;
+    const n = narrow.take().rows;
+    expect(w.map((r) => r.seq)).toEqual([6, 7, 8, 9]);
+    expect(n.map((r) => r.seq)).toEqual([2, 4, 6, 8]);
+    // Shared rows are the same objects, so their bytes are encoded once.
+    expect(w[0]).toBe(n[2]);
+    expect(w[0]!.bytes).toBe(n[2]!.bytes);
+  });
+});
+
+describe('PendingRow', () => {
+  it('encodes a row once, on first use, as the stream sends it', () => {
+    const flow = { id: 'x', name: '<b>한국어</b>' };
+    const row = new PendingRow(7, flow);
+    const bytes = row.bytes;
+    expect(JSON.parse(bytes.toString('utf8'))).toEqual({ seq: 7, flow });
+    expect(row.bytes).toBe(bytes);
   });
 });

@@ -111,3 +111,69 @@ export function deltaBytes(d: {
   parts.push(Buffer.from(tail));
   return Buffer.concat(parts);
 }
+
+/**
+ * A flow on its way to the views it matched this tick. Its row bytes are encoded on first use
+ * and then shared by every view that sends it: most flows a busy view takes are pushed out
+ * again by newer ones before the tick and are never encoded at all.
+ */
+export class PendingRow<F = unknown> {
+  private encoded: Buffer | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly flow: F,
+  ) {}
+
+  get bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(
+      `{"seq":${this.seq},"flow":${JSON.stringify(this.flow)}}`,
+    ));
+  }
+}
+
+/**
+ * One tick's rows for one view, at most `cap` of them: the newest. A delta over its cap shows
+ * the rows that are freshest when it goes out (keeping the tick's first ones instead made
+ * every row of a busy view 75–100 ms old before it left); the older ones are counted. Which
+ * rows a view keeps depends only on the order flows arrive in, so views that match the same
+ * flow keep or drop it alike, and its bytes stay shared.
+ */
+export class NewestRows<R> {
+  private ring: R[] = [];
+  /** Where the oldest kept row is once the ring is full. */
+  private head = 0;
+  /** Rows pushed out by newer ones since the last take(). */
+  overflow = 0;
+
+  constructor(private readonly cap: number) {}
+
+  get length(): number {
+    return this.ring.length;
+  }
+
+  push(row: R): void {
+    if (this.ring.length < this.cap) {
+      this.ring.push(row);
+      return;
+    }
+    this.ring[this.head] = row;
+    this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
+    this.overflow += 1;
+  }
+
+  /** The kept rows, oldest first, and how many were pushed out; empties the list. */
+  take(): { rows: R[]; overflow: number } {
+    const ring = this.ring;
+    const rows = this.head === 0 ? ring : ring.slice(this.head).concat(ring.slice(0, this.head));
+    const overflow = this.overflow;
+    this.clear();
+    return { rows, overflow };
+  }
+
+  clear(): void {
+    this.ring = [];
+    this.head = 0;
+    this.overflow = 0;
+  }
+}

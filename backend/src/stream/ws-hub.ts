@@ -28,7 +28,7 @@ import {
   type SubscribeMessage,
 } from '../shared/protocol.ts';
 import type { FlowStore } from '../store/flow-store.ts';
-import { deltaBytes, Sampler, SubscribeBudget } from './client-pace.ts';
+import { deltaBytes, NewestRows, PendingRow, Sampler, SubscribeBudget } from './client-pace.ts';
 import { HistoryFolder, type FoldHandle } from './history-fold.ts';
 import { ViewIndex } from './view-index.ts';
 import { requestUrl } from './http-server.ts';
@@ -95,6 +95,17 @@ export interface StreamStats {
   bufferedBytesMax: number;
 }
 
+/** One view's tick, as each of its clients is served from it. */
+interface TickRows {
+  /** The rows kept this tick, oldest first, encoded. */
+  rows: Buffer[];
+  /** Matching rows beyond the cap this tick, not sent to anyone. */
+  overflow: number;
+  mapJson: string;
+  mapChanged: boolean;
+  viewSample: number;
+}
+
 /**
  * What a set of clients with the same live filter and grouping share: one map and one list of
  * this tick's matching rows, each row serialised once. A classroom of 60 browsers on the same
@@ -106,10 +117,8 @@ interface View {
   grouping: Grouping;
   match: (f: EnrichedFlow) => boolean;
   map: ServiceMap;
-  /** This tick's rows as UTF-8 JSON (`{"seq":…,"flow":…}`), at most maxRowsPerDelta. */
-  rows: Buffer[];
-  /** Matching rows beyond the cap this tick. */
-  overflow: number;
+  /** This tick's newest matching rows, at most maxRowsPerDelta, and how many more matched. */
+  rows: NewestRows<PendingRow<EnrichedFlow>>;
   clients: Set<Client>;
   /** While the view's history is still being folded into its map (HistoryFolder). */
   fold?: FoldHandle | undefined;
@@ -271,7 +280,7 @@ export class StreamHub {
     const nowMs = this.now();
     // Shared by every view this flow reaches: its row bytes, encoded once, and its map keys,
     // computed once per grouping (views differ by filter far more often than by grouping).
-    let row: Buffer | undefined;
+    let row: PendingRow<EnrichedFlow> | undefined;
     let keysBy: Partial<Record<Grouping, EdgeKeys>> | undefined;
     this.views.forCandidates(flow.source.namespace, flow.destination.namespace, (v) => {
       if (!v.match(flow)) return;
@@ -279,12 +288,7 @@ export class StreamHub {
       v.map.add(flow, nowMs, (keysBy[v.grouping] ??= v.map.keysOf(flow)));
       // A view still folding its history sends no rows: its snapshot will hold this flow.
       if (v.fold) return;
-      if (v.rows.length >= this.o.maxRowsPerDelta) {
-        v.overflow += 1;
-        return;
-      }
-      row ??= Buffer.from(`{"seq":${seq},"flow":${JSON.stringify(flow)}}`);
-      v.rows.push(row);
+      v.rows.push((row ??= new PendingRow(seq, flow)));
     });
   }
 
@@ -429,8 +433,7 @@ export class StreamHub {
         grouping,
         match,
         map: newMap(),
-        rows: [],
-        overflow: 0,
+        rows: new NewestRows(this.o.maxRowsPerDelta),
         clients: new Set(),
         waiting: new Map(),
       };
@@ -450,8 +453,7 @@ export class StreamHub {
     v.fold = undefined;
     // The snapshots carry the map as it is now, and the newest rows: deltas start from here.
     v.map.flush(this.now());
-    v.rows = [];
-    v.overflow = 0;
+    v.rows.clear();
     const waiting = [...v.waiting];
     v.waiting.clear();
     for (const [c, send] of waiting) this.guarded(c, send);
@@ -551,37 +553,31 @@ export class StreamHub {
       const delta = v.map.flush(nowMs);
       const changed = mapDeltaSize(delta) > 0;
       const mapJson = changed ? JSON.stringify(delta) : EMPTY_MAP_DELTA;
-      // Rows beyond the per-tick cap are sampled away for everyone on this view.
-      const viewSample =
-        v.overflow > 0 ? Math.ceil((v.rows.length + v.overflow) / v.rows.length) : 1;
+      // Rows beyond the per-tick cap are sampled away for everyone on this view; the newest
+      // are kept. Each is encoded here, once for every view that sends it.
+      const { rows: pending, overflow } = v.rows.take();
+      const rows = pending.map((r) => r.bytes);
+      const viewSample = overflow > 0 ? Math.ceil((rows.length + overflow) / rows.length) : 1;
       // Clients of one view that are keeping up get the same bytes: built and encoded once, not
       // once per client (a class of 60 on one view would otherwise copy every row 60 times).
       let common: Buffer | undefined;
       const shared = () =>
-        (common ??= deltaBytes({
-          rows: v.rows,
-          mapJson,
-          skipped: v.overflow,
-          sampleEvery: viewSample,
-        }));
-      for (const c of v.clients) this.deliver(c, v, nowMs, mapJson, changed, viewSample, shared);
-      this.counters.rowsSkipped += v.overflow * v.clients.size;
-      v.rows = [];
-      v.overflow = 0;
+        (common ??= deltaBytes({ rows, mapJson, skipped: overflow, sampleEvery: viewSample }));
+      const tick = { rows, overflow, mapJson, mapChanged: changed, viewSample };
+      for (const c of v.clients) this.deliver(c, v, tick, nowMs, shared);
+      this.counters.rowsSkipped += overflow * v.clients.size;
     }
   }
 
   private deliver(
     c: Client,
     v: View,
+    { rows: tickRows, overflow, mapJson, mapChanged, viewSample }: TickRows,
     nowMs: number,
-    mapJson: string,
-    mapChanged: boolean,
-    viewSample: number,
     shared: () => Buffer,
   ): void {
     const behind = c.skipped > 0 || c.mapStale;
-    c.skipped += v.overflow;
+    c.skipped += overflow;
     if (c.ws.bufferedAmount > this.o.highWaterBytes) {
       // Too slow for this tick: its rows are skipped, its map catches up later in one piece.
       c.slowSince ??= nowMs;
@@ -589,23 +585,23 @@ export class StreamHub {
         this.drop(c);
         return;
       }
-      c.skipped += v.rows.length;
-      this.counters.rowsSkipped += v.rows.length;
+      c.skipped += tickRows.length;
+      this.counters.rowsSkipped += tickRows.length;
       if (mapChanged) c.mapStale = true;
       this.raiseSampling(c, nowMs);
       return;
     }
     c.slowSince = undefined;
     if (c.sampler.every === 1 && !behind) {
-      if (v.rows.length > 0 || mapChanged || c.skipped > 0) this.sendRaw(c, shared());
+      if (tickRows.length > 0 || mapChanged || c.skipped > 0) this.sendRaw(c, shared());
       c.skipped = 0;
       return;
     }
-    let rows = v.rows;
+    let rows = tickRows;
     if (c.sampler.every > 1) {
-      rows = c.sampler.pick(v.rows);
-      c.skipped += v.rows.length - rows.length;
-      this.counters.rowsSkipped += v.rows.length - rows.length;
+      rows = c.sampler.pick(tickRows);
+      c.skipped += tickRows.length - rows.length;
+      this.counters.rowsSkipped += tickRows.length - rows.length;
     }
     if (rows.length === 0 && !mapChanged && !c.mapStale && c.skipped === 0) {
       this.relaxSampling(c);
