@@ -84,11 +84,35 @@ export interface EdgeKeys {
   id: string;
 }
 
-interface EdgeState extends MapEdge {
+/**
+ * Bookkeeping a node or edge carries besides what is published. A flow touches an edge and its
+ * two nodes in every map (view) it reaches, so marking them changed is a field write, not a
+ * set of ids to hash into.
+ */
+interface Marks {
+  /** The flush this was last marked changed for; -1 once removed. */
+  dirtyAt: number;
+  /** Added since the last flush. */
+  fresh: boolean;
+}
+
+interface NodeState extends MapNode, Marks {}
+
+interface EdgeState extends MapEdge, Marks {
   buckets: number[];
   bucketStart: number;
+  /** The sum of buckets, kept as they change: the rate without adding them up every tick. */
+  inWindow: number;
   /** The age of the flow lastVerdict came from: no older flow may override it. */
   verdictAge: number;
+  /** In the list whose rates each flush recomputes (flows in the rate window). */
+  active: boolean;
+  /**
+   * Its two nodes. A node outlives its edges (each flow touches both, so a node is idle only
+   * once all its edges are), so a flow on a known edge finds them without lookups.
+   */
+  fromNode: NodeState;
+  toNode: NodeState;
 }
 
 function bump(rec: Record<string, number>, key: string): void {
@@ -101,11 +125,13 @@ export class ServiceMap {
   private readonly scope: Set<string> | undefined;
   private readonly windowMs: number;
   private readonly idleMs: number;
-  private readonly nodes = new Map<string, MapNode>();
+  private readonly nodes = new Map<string, NodeState>();
   private readonly edges = new Map<string, EdgeState>();
-  private readonly added = new Set<string>();
-  private readonly dirty = new Set<string>();
-  private readonly activeEdges = new Set<string>();
+  /** Changed since the last flush, each once (see Marks), in the order they changed. */
+  private dirtyNodes: NodeState[] = [];
+  private dirtyEdges: EdgeState[] = [];
+  private epoch = 1;
+  private activeEdges: EdgeState[] = [];
 
   constructor(opts: ServiceMapOptions = {}) {
     this.grouping = opts.grouping ?? 'workload';
@@ -183,11 +209,13 @@ export class ServiceMap {
     const client = reply ? f.destination : f.source;
     const server = reply ? f.source : f.destination;
     const { from, to, id } = keys ?? this.keysOf(f);
-    this.touchNode(from, client, f, nowMs);
-    this.touchNode(to, server, f, nowMs);
-    const port = server.port;
     let e = this.edges.get(id);
-    if (!e) {
+    if (e) {
+      this.touch(e.fromNode, client, f, nowMs);
+      this.touch(e.toNode, server, f, nowMs);
+    } else {
+      const fromNode = this.touch(this.node(from, client, nowMs), client, f, nowMs);
+      const toNode = this.touch(this.node(to, server, nowMs), server, f, nowMs);
       e = {
         id,
         from,
@@ -201,11 +229,16 @@ export class ServiceMap {
         lastSeenMs: nowMs,
         buckets: new Array<number>(Math.ceil(this.windowMs / BUCKET_MS)).fill(0),
         bucketStart: Math.floor(nowMs / BUCKET_MS),
+        inWindow: 0,
         verdictAge: age,
+        active: false,
+        fromNode,
+        toNode,
+        dirtyAt: 0,
+        fresh: true,
       };
-      if (port !== undefined) e.port = port;
+      if (server.port !== undefined) e.port = server.port;
       this.edges.set(id, e);
-      this.added.add(id);
     }
     if (f.verdict === 'DROPPED') {
       e.dropped += 1;
@@ -223,11 +256,18 @@ export class ServiceMap {
       if (f.l7.http?.code) bump(e.l7.httpStatus, `${Math.floor(f.l7.http.code / 100)}xx`);
       if (f.l7.dns?.query && f.l7.type !== 'RESPONSE') bump(e.l7.dnsQueries, f.l7.dns.query);
     }
-    this.dirty.add(id);
-    this.activeEdges.add(id);
+    if (e.dirtyAt !== this.epoch) {
+      e.dirtyAt = this.epoch;
+      this.dirtyEdges.push(e);
+    }
+    if (!e.active) {
+      e.active = true;
+      this.activeEdges.push(e);
+    }
   }
 
-  private touchNode(id: string, p: Peer, f: EnrichedFlow, nowMs: number): void {
+  /** The node with this id, new if there is none. */
+  private node(id: string, p: Peer, nowMs: number): NodeState {
     let n = this.nodes.get(id);
     if (!n) {
       n = {
@@ -237,12 +277,17 @@ export class ServiceMap {
         flows: 0,
         dropped: 0,
         lastSeenMs: nowMs,
+        dirtyAt: 0,
+        fresh: true,
       };
       const ns = p.kind === 'pod' || p.kind === 'service' ? p.namespace : undefined;
       if (ns) n.namespace = ns;
       this.nodes.set(id, n);
-      this.added.add(id);
     }
+    return n;
+  }
+
+  private touch(n: NodeState, p: Peer, f: EnrichedFlow, nowMs: number): NodeState {
     n.flows += 1;
     if (f.verdict === 'DROPPED') n.dropped += 1;
     n.lastSeenMs = Math.max(n.lastSeenMs, nowMs);
@@ -250,19 +295,28 @@ export class ServiceMap {
       const names = new Set([...(n.names ?? []), ...p.names]);
       if (names.size <= MAX_L7_KEYS) n.names = [...names];
     }
-    this.dirty.add(id);
+    if (n.dirtyAt !== this.epoch) {
+      n.dirtyAt = this.epoch;
+      this.dirtyNodes.push(n);
+    }
+    return n;
   }
 
   private count(e: EdgeState, nowMs: number): void {
     this.roll(e, nowMs);
     e.buckets[Math.floor(nowMs / BUCKET_MS) % e.buckets.length]! += 1;
+    e.inWindow += 1;
   }
 
   /** Clears the buckets that fell out of the window since the edge was last touched. */
   private roll(e: EdgeState, nowMs: number): void {
     const now = Math.floor(nowMs / BUCKET_MS);
     const steps = Math.min(now - e.bucketStart, e.buckets.length);
-    for (let i = 1; i <= steps; i++) e.buckets[(e.bucketStart + i) % e.buckets.length] = 0;
+    for (let i = 1; i <= steps; i++) {
+      const k = (e.bucketStart + i) % e.buckets.length;
+      e.inWindow -= e.buckets[k]!;
+      e.buckets[k] = 0;
+    }
     if (now > e.bucketStart) e.bucketStart = now;
   }
 
@@ -275,50 +329,55 @@ export class ServiceMap {
       nodes: { added: [], changed: [], removed: [] },
       edges: { added: [], changed: [], removed: [] },
     };
-    for (const id of [...this.activeEdges]) {
-      const e = this.edges.get(id);
-      if (!e) {
-        this.activeEdges.delete(id);
-        continue;
-      }
+    const stillActive: EdgeState[] = [];
+    for (const e of this.activeEdges) {
+      if (e.dirtyAt === -1) continue; // removed
       this.roll(e, nowMs);
-      const rate =
-        Math.round((e.buckets.reduce((a, b) => a + b, 0) / (this.windowMs / 1000)) * 100) / 100;
+      const rate = Math.round((e.inWindow / (this.windowMs / 1000)) * 100) / 100;
       if (rate !== e.rate) {
         e.rate = rate;
-        this.dirty.add(id);
+        if (e.dirtyAt !== this.epoch) {
+          e.dirtyAt = this.epoch;
+          this.dirtyEdges.push(e);
+        }
       }
-      if (rate === 0) this.activeEdges.delete(id);
+      if (rate === 0) e.active = false;
+      else stillActive.push(e);
     }
+    this.activeEdges = stillActive;
     for (const [id, e] of this.edges) {
       if (nowMs - e.lastSeenMs > this.idleMs) {
         this.edges.delete(id);
-        this.activeEdges.delete(id);
-        if (!this.added.delete(id)) delta.edges.removed.push(id);
-        this.dirty.delete(id);
+        if (!e.fresh) delta.edges.removed.push(id);
+        e.dirtyAt = -1;
       }
     }
     for (const [id, n] of this.nodes) {
       if (nowMs - n.lastSeenMs > this.idleMs) {
         this.nodes.delete(id);
-        if (!this.added.delete(id)) delta.nodes.removed.push(id);
-        this.dirty.delete(id);
+        if (!n.fresh) delta.nodes.removed.push(id);
+        n.dirtyAt = -1;
       }
     }
-    for (const id of this.dirty) {
-      const e = this.edges.get(id);
-      if (e) (this.added.has(id) ? delta.edges.added : delta.edges.changed).push(publicEdge(e));
-      const n = this.nodes.get(id);
-      if (n) (this.added.has(id) ? delta.nodes.added : delta.nodes.changed).push({ ...n });
+    for (const e of this.dirtyEdges) {
+      if (e.dirtyAt !== this.epoch) continue; // removed
+      (e.fresh ? delta.edges.added : delta.edges.changed).push(publicEdge(e));
+      e.fresh = false;
     }
-    this.added.clear();
-    this.dirty.clear();
+    for (const n of this.dirtyNodes) {
+      if (n.dirtyAt !== this.epoch) continue;
+      (n.fresh ? delta.nodes.added : delta.nodes.changed).push(publicNode(n));
+      n.fresh = false;
+    }
+    this.dirtyEdges = [];
+    this.dirtyNodes = [];
+    this.epoch += 1;
     return delta;
   }
 
   snapshot(): MapSnapshot {
     return {
-      nodes: [...this.nodes.values()].map((n) => ({ ...n })),
+      nodes: [...this.nodes.values()].map(publicNode),
       edges: [...this.edges.values()].map(publicEdge),
     };
   }
@@ -329,8 +388,24 @@ export class ServiceMap {
 }
 
 function publicEdge(e: EdgeState): MapEdge {
-  const { buckets: _b, bucketStart: _s, verdictAge: _v, ...rest } = e;
+  const {
+    buckets: _b,
+    bucketStart: _s,
+    inWindow: _w,
+    verdictAge: _v,
+    active: _a,
+    fromNode: _f,
+    toNode: _t,
+    dirtyAt: _d,
+    fresh: _n,
+    ...rest
+  } = e;
   return { ...rest, dropReasons: { ...rest.dropReasons } };
+}
+
+function publicNode(n: NodeState): MapNode {
+  const { dirtyAt: _d, fresh: _n, ...rest } = n;
+  return rest;
 }
 
 function splitQualified(q: string): [string, string] {
