@@ -1,6 +1,7 @@
 // `GET /metrics`: Prometheus text via prom-client, on a registry of our own (no process-wide
-// default state, so two flowlens instances in one test process do not collide). Counters are
-// bumped on the hot path; gauges read the current state when scraped.
+// default state, so two flowlens instances in one test process do not collide). The flow
+// counters are tallied on the hot path in plain records and handed to prom-client when scraped
+// (its labelled inc hashes the labels on every call); gauges read the current state then too.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export interface MetricsSources {
@@ -32,6 +33,9 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly flows: Counter<'verdict'>;
   private readonly drops: Counter<'reason'>;
+  /** Flows by verdict and drops by reason since the last scrape. */
+  private byVerdict: Record<string, number> = {};
+  private byReason: Record<string, number> = {};
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
@@ -43,12 +47,20 @@ export class Metrics {
       help: 'Flows received from the Hubble source, by verdict.',
       labelNames: ['verdict'],
       registers,
+      collect: () => {
+        for (const [verdict, n] of Object.entries(this.byVerdict)) this.flows.inc({ verdict }, n);
+        this.byVerdict = {};
+      },
     });
     this.drops = new Counter({
       name: 'flowlens_drops_total',
       help: 'Dropped flows by drop reason.',
       labelNames: ['reason'],
       registers,
+      collect: () => {
+        for (const [reason, n] of Object.entries(this.byReason)) this.drops.inc({ reason }, n);
+        this.byReason = {};
+      },
     });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
@@ -120,8 +132,8 @@ export class Metrics {
   }
 
   countFlow(verdict: string, dropReason?: string): void {
-    this.flows.inc({ verdict });
-    if (dropReason) this.drops.inc({ reason: dropReason });
+    this.byVerdict[verdict] = (this.byVerdict[verdict] ?? 0) + 1;
+    if (dropReason) this.byReason[dropReason] = (this.byReason[dropReason] ?? 0) + 1;
   }
 
   text(): Promise<string> {
