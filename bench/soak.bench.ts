@@ -24,6 +24,7 @@ type Status = {
   hubble: { flowsReceived: number };
   history: { flows: number; bytes: number; maxFlows: number; maxBytes: number };
   stream: Record<string, number>;
+  memory: { heapBudget?: { liveBytes: number; majorGCs: number } };
 };
 
 /** Least-squares slope of y over x. */
@@ -66,6 +67,8 @@ try {
   const times: number[] = [];
   const lows: number[] = [];
   const highs: number[] = [];
+  /** The JS heap just after the latest major collection (the live set), MiB. */
+  const live: number[] = [];
   const period = (SECONDS * 1000) / SAMPLES;
   for (let i = 1; i <= SAMPLES; i++) {
     let low = Infinity;
@@ -81,10 +84,13 @@ try {
     times.push(min);
     lows.push(low);
     highs.push(high);
+    const budget = st.memory.heapBudget;
+    live.push((budget?.liveBytes ?? NaN) / 2 ** 20);
     figure(
       `RSS low / high, period ending at ${Math.round(min * 60)} s`,
       `${low.toFixed(0)} / ${high.toFixed(0)} MiB`,
-      `history ${int(st.history.flows)} flows, ${(st.history.bytes / 2 ** 20).toFixed(0)} MiB`,
+      `history ${int(st.history.flows)} flows, ${(st.history.bytes / 2 ** 20).toFixed(0)} MiB; ` +
+        `JS heap live ${live.at(-1)!.toFixed(0)} MiB after ${budget?.majorGCs ?? '?'} major collections`,
     );
   }
   const st1 = await getJson<Status>(`${http}/api/status`);
@@ -104,6 +110,14 @@ try {
   figure(
     `RSS slope of the lows from ${Math.round((times[from] ?? 0) * 60)} s on`,
     `${perMin >= 0 ? '+' : ''}${perMin.toFixed(1)} MiB/min`,
+    'target flat: ~0',
+  );
+  // RSS can drift while what the program holds does not (V8 and the allocator keep pages they
+  // freed); a leak in the program shows as a rising live heap.
+  const liveSlope = slope(times.slice(from), live.slice(from));
+  figure(
+    `JS heap live set slope from ${Math.round((times[from] ?? 0) * 60)} s on`,
+    `${liveSlope >= 0 ? '+' : ''}${liveSlope.toFixed(1)} MiB/min`,
     'target flat: ~0',
   );
   figure(
