@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** `scripts/bench.mjs --quick` sets this: every bench shortens its phases for a smoke run. */
@@ -143,7 +143,12 @@ function newestSource(dir: string): number {
   }
   return newest;
 }
+let checked: { cli: string | undefined } | undefined;
 function builtCli(): string | undefined {
+  checked ??= { cli: build() };
+  return checked.cli;
+}
+function build(): string | undefined {
   if (process.env['FLOWLENS_BENCH_TSX'] === '1') return undefined;
   const cli = join(BUILT, 'cli.js');
   if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource(join(ROOT, 'backend', 'src'))) {
@@ -157,13 +162,27 @@ function builtCli(): string | undefined {
   return existsSync(cli) ? cli : undefined;
 }
 
+/**
+ * A backend module as the build ships it (`backend/dist/<rel>.js`, which tsx leaves alone), or
+ * its source under FLOWLENS_BENCH_TSX=1 or when the build fails. `rel` is the path under
+ * backend/src without extension; type it with `typeof import('../backend/src/<rel>.ts')`.
+ */
+export async function backendModule<T>(rel: string): Promise<T> {
+  const file = builtCli() ? join(BUILT, `${rel}.js`) : join(ROOT, 'backend', 'src', `${rel}.ts`);
+  return (await import(pathToFileURL(file).href)) as T;
+}
+
+/** The entry point `flowlens` runs: the built cli.js, or the source under FLOWLENS_BENCH_TSX=1. */
+export function cliEntry(): string {
+  return builtCli() ?? join(ROOT, 'backend', 'src', 'cli.ts');
+}
+
 /** The flowlens dashboard (`flowlens serve`) in its own process, on an ephemeral port. */
 export async function startDashboard(args: string[]): Promise<Dashboard> {
   // FLOWLENS_BENCH_ARGS adds dashboard flags, e.g. "--heap-budget-mb 0" to compare.
   const extra = process.env['FLOWLENS_BENCH_ARGS']?.split(' ').filter(Boolean) ?? [];
   const argv = ['--port', '0', '--host', '127.0.0.1', ...args, ...extra];
-  const cli = builtCli();
-  const entry = cli ? `'${cli}'` : `'./backend/src/cli.ts'`;
+  const entry = JSON.stringify(pathToFileURL(cliEntry()).href);
   const code = `import(${entry}).then(async (m) => process.exit(await m.main(${JSON.stringify(argv)})))`;
   // FLOWLENS_BENCH_CPU_PROF=dir writes a V8 CPU profile of the dashboard there when it exits.
   const prof = process.env['FLOWLENS_BENCH_CPU_PROF'];

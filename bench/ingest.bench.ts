@@ -7,25 +7,49 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { LabGenerator } from '../backend/src/demo/generator.ts';
-import { loadLab } from '../backend/src/demo/lab-model.ts';
-import { threeTier } from '../backend/src/demo/scenarios/three-tier.ts';
-import { Enricher } from '../backend/src/enrich/enrich.ts';
-import { DEFAULT_FIELD_MASK, HubbleClient } from '../backend/src/hubble/client.ts';
 import type { HubbleTransport } from '../backend/src/hubble/client.ts';
-import { compileFieldMask } from '../backend/src/hubble/field-mask.ts';
-import { decodeFrame, recordOf } from '../backend/src/hubble/flow-decoder.ts';
-import { formatLine, responseFromRecord } from '../backend/src/hubble/json-codec.ts';
-import { observerService } from '../backend/src/hubble/proto.ts';
 import type { FlowRecord, HubbleFlow } from '../backend/src/hubble/types.ts';
-import { responseToWire } from '../backend/src/hubble/wire.ts';
-import { ClusterModel } from '../backend/src/k8s/cluster-model.ts';
-import { ServiceMap } from '../backend/src/map/service-map.ts';
-import { FlowStore } from '../backend/src/store/flow-store.ts';
-import { usage } from './harness.ts';
+import { backendModule, cliEntry, usage } from './harness.ts';
 import { measure, report, time } from './support.ts';
+
+// flowlens' modules as `npm run build` ships them (tsx would add its per-closure `__name`
+// helper to every function); the sources under FLOWLENS_BENCH_TSX=1.
+const [
+  { LabGenerator },
+  { loadLab },
+  { threeTier },
+  { Enricher },
+  { DEFAULT_FIELD_MASK, HubbleClient },
+  { compileFieldMask },
+  { decodeFrame, recordOf },
+  { formatLine, responseFromRecord },
+  { observerService },
+  { responseToWire },
+  { ClusterModel },
+  { ServiceMap },
+  { FlowStore },
+] = await Promise.all([
+  backendModule<typeof import('../backend/src/demo/generator.ts')>('demo/generator'),
+  backendModule<typeof import('../backend/src/demo/lab-model.ts')>('demo/lab-model'),
+  backendModule<typeof import('../backend/src/demo/scenarios/three-tier.ts')>(
+    'demo/scenarios/three-tier',
+  ),
+  backendModule<typeof import('../backend/src/enrich/enrich.ts')>('enrich/enrich'),
+  backendModule<typeof import('../backend/src/hubble/client.ts')>('hubble/client'),
+  backendModule<typeof import('../backend/src/hubble/field-mask.ts')>('hubble/field-mask'),
+  backendModule<typeof import('../backend/src/hubble/flow-decoder.ts')>('hubble/flow-decoder'),
+  backendModule<typeof import('../backend/src/hubble/json-codec.ts')>('hubble/json-codec'),
+  backendModule<typeof import('../backend/src/hubble/proto.ts')>('hubble/proto'),
+  backendModule<typeof import('../backend/src/hubble/wire.ts')>('hubble/wire'),
+  backendModule<typeof import('../backend/src/k8s/cluster-model.ts')>('k8s/cluster-model'),
+  backendModule<typeof import('../backend/src/map/service-map.ts')>('map/service-map'),
+  backendModule<typeof import('../backend/src/store/flow-store.ts')>('store/flow-store'),
+]);
+type Enricher = InstanceType<typeof Enricher>;
+type FlowStore = InstanceType<typeof FlowStore>;
+type ServiceMap = InstanceType<typeof ServiceMap>;
 
 // `npm run bench -- --quick` is a smoke run: fewer flows, one round.
 const QUICK = process.env['FLOWLENS_BENCH_QUICK'] === '1';
@@ -53,17 +77,18 @@ function recording(recs: FlowRecord[]): string {
 }
 
 async function startServer(file: string) {
-  const code = `import('./backend/src/cli.ts').then((m) => m.main(${JSON.stringify([
-    'hubble-server',
-    '--replay',
-    file,
-    '--port',
-    '0',
-  ])}))`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const entry = cliEntry();
+  const code = `import(${JSON.stringify(pathToFileURL(entry).href)}).then((m) => m.main(${JSON.stringify(
+    ['hubble-server', '--replay', file, '--port', '0'],
+  )}))`;
+  const proc = spawn(
+    process.execPath,
+    [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), '-e', code],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const address = await new Promise<string>((resolve, reject) => {
     proc.stderr.on('data', (d: Buffer) => {
