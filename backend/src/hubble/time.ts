@@ -27,8 +27,19 @@ export function parseTimeNs(text: string): bigint | undefined {
  */
 let lastSeconds: bigint | undefined;
 let lastBase = '';
+// A GetFlowsResponse carries its time twice, the flow's and the response's, nearly always
+// equal: the text made for one is handed out for the other (building it is the cost here).
+let lastNs: bigint | undefined;
+let lastText = '';
 
 export function formatTimeNs(ns: bigint): string {
+  if (ns === lastNs) return lastText;
+  lastText = format(ns);
+  lastNs = ns;
+  return lastText;
+}
+
+function format(ns: bigint): string {
   let seconds = ns / NS_PER_S;
   let nanos = ns % NS_PER_S;
   if (nanos < 0n) {
