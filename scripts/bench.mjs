@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBrowser, ensureDeps } from './ensure-deps.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'bench');
@@ -18,6 +19,9 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
+// Like `npm test`, a fresh machine gets what the benches need: npm packages, and chromium for ui.
+ensureDeps();
+if (files.some((f) => f.startsWith('ui.'))) ensureBrowser('the UI bench');
 
 /**
  * Microseconds a first touch of a 4 KiB page takes. In this machine's VM it is some 12 µs: a
