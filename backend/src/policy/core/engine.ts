@@ -131,6 +131,25 @@ function sideReason(s: Side, dir: Direction, q: ConnectionQuery, lang: Lang): st
   return [];
 }
 
+/**
+ * The YAML of a suggested policy, by the policy's JSON. A fix selects pods by their workload's
+ * labels, so every replica of a workload denied the same way gets the same one, and rendering
+ * YAML is a third of a new connection's explanation. Bounded: cleared when full.
+ */
+const yamlByDoc = new Map<string, string>();
+const MAX_YAML_CACHED = 2_000;
+
+function yamlOf(doc: Record<string, unknown>): string {
+  const key = JSON.stringify(doc);
+  let text = yamlByDoc.get(key);
+  if (text === undefined) {
+    text = stringify(doc, { lineWidth: 0 });
+    if (yamlByDoc.size >= MAX_YAML_CACHED) yamlByDoc.clear();
+    yamlByDoc.set(key, text);
+  }
+  return text;
+}
+
 export class PolicyEngine {
   private cache = new Map<string, Explanation>();
   private cacheRevision = -1;
@@ -273,7 +292,7 @@ export class PolicyEngine {
         if (!egress.allowed) docs.push(netpolFix(q, 'egress'));
         if (!ingress.allowed) docs.push(netpolFix(q, 'ingress'));
         if (l7 && q.http) docs.push(l7Fix(q, q.http));
-        out.suggestion = docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+        out.suggestion = docs.map(yamlOf).join('---\n');
       }
     }
     return out;

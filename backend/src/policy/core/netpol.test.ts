@@ -3,7 +3,7 @@
 // SCTP. Each case names the upstream test it re-expresses. Every DENIED case's suggestion is
 // applied and must turn the verdict to ALLOWED.
 import { describe, expect, it } from 'vitest';
-import { applyYaml, e2eModel, judge } from './testing.ts';
+import { applyYaml, e2eModel, e2ePod, judge } from './testing.ts';
 
 type Probe = [from: string, to: string, port: string, verdict: 'ALLOWED' | 'DENIED'];
 
@@ -334,6 +334,24 @@ describe('NetworkPolicy explanations', () => {
     const ko = judge(model, { from: 'y/b', to: 'x/a', port: '80' }, 'ko');
     expect(ko.reason).toContain('x/default-deny');
     expect(ko.reason).toMatch(/격리/);
+  });
+
+  it('suggests one fix for every replica of a workload, and another for another peer', () => {
+    const model = e2eModel();
+    applyYaml(model, np('x', 'default-deny', '{podSelector: {}, policyTypes: [Ingress]}'));
+    const replica = e2ePod('x', 'a-2', '10.0.1.9');
+    replica.metadata.labels = { pod: 'a' };
+    model.apply('Pod', 'ADDED', replica);
+    const first = judge(model, { from: 'y/b', to: 'x/a', port: '80' }).suggestion!;
+    const second = judge(model, { from: 'y/b', to: 'x/a-2', port: '80' }).suggestion!;
+    const other = judge(model, { from: 'y/c', to: 'x/a', port: '80' }).suggestion!;
+    expect(second).toBe(first);
+    expect(first).toContain('pod: b');
+    expect(other).toContain('pod: c');
+    expect(other).not.toBe(first);
+    applyYaml(model, first);
+    expect(judge(model, { from: 'y/b', to: 'x/a-2', port: '80' }).verdict).toBe('ALLOWED');
+    expect(judge(model, { from: 'y/c', to: 'x/a-2', port: '80' }).verdict).toBe('DENIED');
   });
 
   it('always allows the pod’s own node (kubelet probes), which policies cannot block', () => {
