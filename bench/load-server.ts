@@ -51,40 +51,65 @@ function varint(n: bigint | number): number[] {
 
 const lenField = (tag: number[], body: number[]) => [...tag, ...varint(body.length), ...body];
 
-/** A response frame split around the end of its `flow` field, so fields can go inside it. */
+/**
+ * A response frame split so that fields can go inside its `flow` field in field-number order,
+ * as Relay (Go's protobuf) writes them and as protobufjs wrote the template: Flow.time (1)
+ * before `below` (the flow's fields numbered under 34), Flow.uuid (34) between it and `above`.
+ * flowlens' decoder takes any order, but puts fields that arrive out of order back in order
+ * at a cost a real Relay never makes it pay.
+ */
 interface Template {
-  flow: Buffer;
+  below: Buffer;
+  above: Buffer;
   rest: Buffer;
+}
+
+function readVarint(buf: Buffer, at: number): [value: number, next: number] {
+  let value = 0;
+  let shift = 0;
+  let i = at;
+  for (;;) {
+    const b = buf[i++]!;
+    value += (b & 127) * 2 ** shift;
+    if (b < 128) return [value, i];
+    shift += 7;
+  }
 }
 
 function split(buf: Buffer): Template {
   // GetFlowsResponse.flow (field 1) comes first: tag 0x0a, a varint length, then the flow.
   if (buf[0] !== 0x0a) throw new Error('expected the flow field first');
-  let len = 0;
-  let shift = 0;
-  let i = 1;
-  for (;;) {
-    const b = buf[i++]!;
-    len |= (b & 127) << shift;
-    if (b < 128) break;
-    shift += 7;
+  const [len, from] = readVarint(buf, 1);
+  const flow = buf.subarray(from, from + len);
+  // The first top-level field of the flow numbered above 34.
+  let i = 0;
+  while (i < flow.length) {
+    const [tag, next] = readVarint(flow, i);
+    if (tag >>> 3 > 34) break;
+    const wireType = tag & 7;
+    if (wireType === 0) i = readVarint(flow, next)[1];
+    else if (wireType === 1) i = next + 8;
+    else if (wireType === 5) i = next + 4;
+    else if (wireType === 2) {
+      const [n, body] = readVarint(flow, next);
+      i = body + n;
+    } else throw new Error(`unexpected wire type ${wireType}`);
   }
-  return { flow: buf.subarray(i, i + len), rest: buf.subarray(i + len) };
+  return { below: flow.subarray(0, i), above: flow.subarray(i), rest: buf.subarray(from + len) };
 }
 
 /**
- * One frame: the template's flow plus Flow.time (1) and Flow.uuid (34) inside the flow field,
- * then the rest, then GetFlowsResponse.time (1001). Protobuf fields may come in any order.
+ * One frame: Flow.time (1), the template's fields below 34, Flow.uuid (34), the fields above,
+ * all inside the flow field; then the rest, then GetFlowsResponse.time (1001).
  */
 function frame(t: Template, timeNs: bigint, seq: number): Buffer {
   const ts = [0x08, ...varint(timeNs / S), 0x10, ...varint(timeNs % S)];
-  const extra = Buffer.from([
-    ...lenField([0x0a], ts),
-    ...lenField(varint((34 << 3) | 2), [...Buffer.from(`bench-${seq}`)]),
-  ]);
-  const head = Buffer.from([0x0a, ...varint(t.flow.length + extra.length)]);
+  const time = Buffer.from(lenField([0x0a], ts));
+  const uuid = Buffer.from(lenField(varint((34 << 3) | 2), [...Buffer.from(`bench-${seq}`)]));
+  const flowLength = time.length + t.below.length + uuid.length + t.above.length;
+  const head = Buffer.from([0x0a, ...varint(flowLength)]);
   const tail = Buffer.from(lenField(varint((1001 << 3) | 2), ts));
-  return Buffer.concat([head, t.flow, extra, t.rest, tail]);
+  return Buffer.concat([head, time, t.below, uuid, t.above, t.rest, tail]);
 }
 
 function encodeTemplates(paths: string[] | undefined): Template[] {
