@@ -134,16 +134,19 @@ function sideReason(s: Side, dir: Direction, q: ConnectionQuery, lang: Lang): st
 /**
  * The YAML of a suggested policy, by the policy's JSON. A fix selects pods by their workload's
  * labels, so every replica of a workload denied the same way gets the same one, and rendering
- * YAML is a third of a new connection's explanation. Bounded: cleared when full.
+ * YAML is a third of a new connection's explanation. Bounded in entries (cleared when full) and
+ * in size: a fix whose labels make it larger than any real one is rendered, not kept.
  */
 const yamlByDoc = new Map<string, string>();
 const MAX_YAML_CACHED = 2_000;
+const MAX_YAML_KEY = 4_096;
 
 function yamlOf(doc: Record<string, unknown>): string {
   const key = JSON.stringify(doc);
   let text = yamlByDoc.get(key);
   if (text === undefined) {
     text = stringify(doc, { lineWidth: 0 });
+    if (key.length > MAX_YAML_KEY) return text;
     if (yamlByDoc.size >= MAX_YAML_CACHED) yamlByDoc.clear();
     yamlByDoc.set(key, text);
   }

@@ -354,6 +354,23 @@ describe('NetworkPolicy explanations', () => {
     expect(judge(model, { from: 'y/c', to: 'x/a-2', port: '80' }).verdict).toBe('DENIED');
   });
 
+  it('suggests a fix for a pod with oversized labels as for any other', () => {
+    const model = e2eModel();
+    applyYaml(model, np('x', 'default-deny', '{podSelector: {}, policyTypes: [Ingress]}'));
+    const big = e2ePod('x', 'big', '10.0.1.8');
+    big.metadata.labels = { pod: 'big', note: 'n'.repeat(10_000) };
+    model.apply('Pod', 'ADDED', big);
+    for (let i = 0; i < 2; i++) {
+      const fix = judge(model, { from: 'y/b', to: 'x/big', port: '80' }).suggestion!;
+      expect(fix).toContain('n'.repeat(10_000));
+      const probe = e2eModel();
+      applyYaml(probe, np('x', 'default-deny', '{podSelector: {}, policyTypes: [Ingress]}'));
+      probe.apply('Pod', 'ADDED', big);
+      applyYaml(probe, fix);
+      expect(judge(probe, { from: 'y/b', to: 'x/big', port: '80' }).verdict).toBe('ALLOWED');
+    }
+  });
+
   it('always allows the pod’s own node (kubelet probes), which policies cannot block', () => {
     const model = e2eModel();
     model.apply('Node', 'ADDED', {
