@@ -1,5 +1,6 @@
-// Policy engine at scale: 5,000 pods in 50 namespaces, 1,000 NetworkPolicies and CNPs; one
-// connection judged cold (first time for a model revision) and cached.
+// Policy engine at scale: 5,000 pods in 50 namespaces, 1,000 NetworkPolicies and CNPs; new
+// connections judged cold (between workloads not yet explained, then between replicas of
+// workloads already explained) and one connection judged again from the cache.
 import type { CiliumNetworkPolicy, NetworkPolicy, Pod } from '../backend/src/k8s/objects.ts';
 import type { ConnectionQuery } from '../backend/src/policy/index.ts';
 import { backendModule } from './harness.ts';
