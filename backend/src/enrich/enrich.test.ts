@@ -158,6 +158,22 @@ describe('Enricher with a cluster model', () => {
     expect(a.destination.kind).toBe('kube-apiserver');
   });
 
+  it('gives an HTTP flow the path of its URL, the same for URLs seen before and after many others', () => {
+    const e = new Enricher({ model: labModel() });
+    const http = (url: string) =>
+      e.enrich(rec({ time: T, l7: { type: 'REQUEST', http: { method: 'GET', url } } })).l7?.http
+        ?.path;
+    expect(http('http://api.shop.svc/cart/items?id=7#top')).toBe('/cart/items');
+    expect(http('/relative/only')).toBe('/relative/only');
+    expect(http('http://[::1')).toBe('http://[::1');
+    // Past the cache's bound (a scanner's random paths) answers stay right, for old URLs too.
+    for (let i = 0; i < 3000; i++) expect(http(`http://x.svc/p${i}?q`)).toBe(`/p${i}`);
+    expect(http('http://api.shop.svc/cart/items?id=7#top')).toBe('/cart/items');
+    const long = `http://x.svc/${'a'.repeat(2000)}?q=1`;
+    expect(http(long)).toBe(`/${'a'.repeat(2000)}`);
+    expect(http(long)).toBe(`/${'a'.repeat(2000)}`);
+  });
+
   it('enriches every flow of a demo minute: pods known to the model are never unknown', () => {
     const model = labModel();
     const e = new Enricher({ model });

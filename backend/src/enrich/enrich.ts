@@ -77,12 +77,29 @@ function refsOf(a: PolicyRefWire[] | undefined, b: PolicyRefWire[] | undefined):
   return out;
 }
 
+/**
+ * The paths of recent URLs: a service's flows repeat a few URLs, and parsing one with URL took
+ * a quarter of enriching an HTTP flow. Bounded (cleared when full), and long URLs are not kept,
+ * so a scanner's random paths cannot grow it.
+ */
+const PATHS = new Map<string, string>();
+const MAX_PATHS = 1024;
+const MAX_PATH_URL = 512;
+
 function pathOf(url: string): string {
+  const known = PATHS.get(url);
+  if (known !== undefined) return known;
+  let path: string;
   try {
-    return new URL(url, 'http://x.invalid').pathname;
+    path = new URL(url, 'http://x.invalid').pathname;
   } catch {
-    return url;
+    path = url;
   }
+  if (url.length <= MAX_PATH_URL) {
+    if (PATHS.size >= MAX_PATHS) PATHS.clear();
+    PATHS.set(url, path);
+  }
+  return path;
 }
 
 function l7Of(flow: HubbleFlow): EnrichedL7 | undefined {
