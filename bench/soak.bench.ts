@@ -24,7 +24,12 @@ type Status = {
   hubble: { flowsReceived: number };
   history: { flows: number; bytes: number; maxFlows: number; maxBytes: number };
   stream: Record<string, number>;
-  memory: { heapBudget?: { liveBytes: number; majorGCs: number } };
+  memory: {
+    rssBytes: number;
+    heapTotalBytes: number;
+    arrayBuffersBytes: number;
+    heapBudget?: { liveBytes: number; majorGCs: number };
+  };
 };
 
 /** Least-squares slope of y over x. */
@@ -69,6 +74,12 @@ try {
   const highs: number[] = [];
   /** The JS heap just after the latest major collection (the live set), MiB. */
   const live: number[] = [];
+  /**
+   * What RSS is made of at each period's end, MiB: the JS heap V8 has reserved, and the rest
+   * (native: code, stacks, the allocator's pages) less Buffers, which are counted apart.
+   */
+  const heapTotal: number[] = [];
+  const native: number[] = [];
   const period = (SECONDS * 1000) / SAMPLES;
   for (let i = 1; i <= SAMPLES; i++) {
     let low = Infinity;
@@ -86,11 +97,15 @@ try {
     highs.push(high);
     const budget = st.memory.heapBudget;
     live.push((budget?.liveBytes ?? NaN) / 2 ** 20);
+    const m = st.memory;
+    heapTotal.push(m.heapTotalBytes / 2 ** 20);
+    native.push((m.rssBytes - m.heapTotalBytes - m.arrayBuffersBytes) / 2 ** 20);
     figure(
       `RSS low / high, period ending at ${Math.round(min * 60)} s`,
       `${low.toFixed(0)} / ${high.toFixed(0)} MiB`,
       `history ${int(st.history.flows)} flows, ${(st.history.bytes / 2 ** 20).toFixed(0)} MiB; ` +
-        `JS heap live ${live.at(-1)!.toFixed(0)} MiB after ${budget?.majorGCs ?? '?'} major collections`,
+        `JS heap live ${live.at(-1)!.toFixed(0)} MiB after ${budget?.majorGCs ?? '?'} major collections; ` +
+        `heap reserved ${heapTotal.at(-1)!.toFixed(0)}, Buffers ${(m.arrayBuffersBytes / 2 ** 20).toFixed(0)}, native ${native.at(-1)!.toFixed(0)} MiB`,
     );
   }
   const st1 = await getJson<Status>(`${http}/api/status`);
@@ -119,6 +134,17 @@ try {
     `JS heap live set slope from ${Math.round((times[from] ?? 0) * 60)} s on`,
     `${liveSlope >= 0 ? '+' : ''}${liveSlope.toFixed(1)} MiB/min`,
     'target flat: ~0',
+  );
+  // A rise of the lows with a flat live set is V8 or the allocator keeping more pages: this
+  // says which, from the first period counted to the last.
+  const delta = (xs: number[]) => {
+    const d = xs.at(-1)! - xs[from]!;
+    return `${d >= 0 ? '+' : ''}${d.toFixed(0)}`;
+  };
+  figure(
+    `of RSS, change from ${Math.round((times[from] ?? 0) * 60)} s to the end`,
+    `heap reserved ${delta(heapTotal)}, native ${delta(native)} MiB`,
+    `live set ${delta(live)} MiB`,
   );
   figure(
     'RSS highest / lowest after the first fifth',

@@ -511,6 +511,11 @@ export class App {
       memory: {
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
+        // What RSS is made of: V8's heap as reserved, memory V8 tracks outside it (Buffers), and
+        // the rest of RSS is native (code, stacks, the allocator's own pages).
+        heapTotalBytes: mem.heapTotal,
+        externalBytes: mem.external,
+        arrayBuffersBytes: mem.arrayBuffers,
         heapBudget: this.heapBudget?.status,
       },
       replay: this.pacer?.progress,

@@ -13,7 +13,14 @@ interface Status {
   hubble: { state: string; flowsReceived: number; lastError: string | null };
   dropped: { malformedFlows: number; replayLinesSkipped: number };
   history: { flows: number; maxFlows: number; maxBytes: number; evicted: number };
-  memory: { rssBytes: number; heapUsedBytes: number; heapBudget?: { budgetBytes: number } };
+  memory: {
+    rssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    externalBytes: number;
+    arrayBuffersBytes: number;
+    heapBudget?: { budgetBytes: number };
+  };
 }
 
 const running: Running[] = [];
@@ -65,6 +72,8 @@ describe('flowlens serve', () => {
     expect(s.history.flows).toBeLessThanOrEqual(40);
     expect(s.memory.heapBudget?.budgetBytes).toBe(200 * 1024 * 1024);
     expect(s.memory.rssBytes).toBeGreaterThan(s.memory.heapUsedBytes / 2);
+    expect(s.memory.heapTotalBytes).toBeGreaterThanOrEqual(s.memory.heapUsedBytes);
+    expect(s.memory.externalBytes).toBeGreaterThanOrEqual(s.memory.arrayBuffersBytes);
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     expect(metrics).toMatch(/^flowlens_history_max_bytes 2097152$/m);
     expect(metrics).toMatch(/^process_resident_memory_bytes \d+$/m);
