@@ -1,10 +1,10 @@
 // The policy engine: for one connection, what Kubernetes NetworkPolicies and Cilium policies
 // say on both sides (the source's egress, the destination's ingress, then L7), in plain words,
 // with the smallest fix. Pure: it reads a ClusterView; results are cached per model revision.
-import { stringify } from 'yaml';
 import type { ClusterView } from '../../k8s/cluster-model.ts';
 import type { Pod } from '../../k8s/objects.ts';
 import { evaluateCilium, type CiliumSideVerdict } from './cilium.ts';
+import { fixYaml } from './fix-yaml.ts';
 import { MESSAGES } from './messages.ts';
 import { evaluateNetpol, type Direction, type NearMiss, type SideVerdict } from './netpol.ts';
 import { namespacePitfalls, sourcePitfalls } from './pitfalls.ts';
@@ -129,28 +129,6 @@ function sideReason(s: Side, dir: Direction, q: ConnectionQuery, lang: Lang): st
     return out;
   }
   return [];
-}
-
-/**
- * The YAML of a suggested policy, by the policy's JSON. A fix selects pods by their workload's
- * labels, so every replica of a workload denied the same way gets the same one, and rendering
- * YAML is a third of a new connection's explanation. Bounded in entries (cleared when full) and
- * in size: a fix whose labels make it larger than any real one is rendered, not kept.
- */
-const yamlByDoc = new Map<string, string>();
-const MAX_YAML_CACHED = 2_000;
-const MAX_YAML_KEY = 4_096;
-
-function yamlOf(doc: Record<string, unknown>): string {
-  const key = JSON.stringify(doc);
-  let text = yamlByDoc.get(key);
-  if (text === undefined) {
-    text = stringify(doc, { lineWidth: 0 });
-    if (key.length > MAX_YAML_KEY) return text;
-    if (yamlByDoc.size >= MAX_YAML_CACHED) yamlByDoc.clear();
-    yamlByDoc.set(key, text);
-  }
-  return text;
 }
 
 export class PolicyEngine {
@@ -295,7 +273,7 @@ export class PolicyEngine {
         if (!egress.allowed) docs.push(netpolFix(q, 'egress'));
         if (!ingress.allowed) docs.push(netpolFix(q, 'ingress'));
         if (l7 && q.http) docs.push(l7Fix(q, q.http));
-        out.suggestion = docs.map(yamlOf).join('---\n');
+        out.suggestion = docs.map(fixYaml).join('---\n');
       }
     }
     return out;
