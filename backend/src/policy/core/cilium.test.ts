@@ -225,6 +225,31 @@ describe('Cilium rules', () => {
     expect(engine.explain({ ...base, destinationNames: ['evil.com'] }).verdict).toBe('DENIED');
   });
 
+  it('follows a namespace relabelled after a first judgement (same pod objects)', () => {
+    const model = e2eModel();
+    applyYaml(
+      model,
+      cnp(
+        'x',
+        'from-team-red',
+        "{endpointSelector: {}, ingress: [{fromEndpoints: [{matchLabels: {'io.cilium.k8s.namespace.labels.team': red, 'k8s:io.kubernetes.pod.namespace': y}}]}]}",
+      ),
+    );
+    const engine = new PolicyEngine(model);
+    const q = () => queryFromRequest(model, { from: 'y/b', to: 'x/a', port: '80' });
+    expect(engine.explain(q()).verdict).toBe('DENIED');
+    model.apply('Namespace', 'MODIFIED', {
+      kind: 'Namespace',
+      metadata: { name: 'y', labels: { ns: 'y', team: 'red' }, resourceVersion: '2' },
+    });
+    expect(engine.explain(q()).verdict).toBe('ALLOWED');
+    model.apply('Namespace', 'MODIFIED', {
+      kind: 'Namespace',
+      metadata: { name: 'y', labels: { ns: 'y', team: 'blue' }, resourceVersion: '3' },
+    });
+    expect(engine.explain(q()).verdict).toBe('DENIED');
+  });
+
   it('matches toServices against the Service the client addressed', () => {
     const model = e2eModel();
     applyYaml(

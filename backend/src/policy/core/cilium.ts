@@ -8,9 +8,9 @@ import type { ClusterView } from '../../k8s/cluster-model.ts';
 import type { CiliumNetworkPolicy, LabelSelector, Pod } from '../../k8s/objects.ts';
 import { inBlock } from './cidr.ts';
 import {
+  NearMiss,
   resolveNamedPort,
   type Direction,
-  type NearMiss,
   policyName,
   type SideQuery,
 } from './netpol.ts';
@@ -62,12 +62,24 @@ export interface CiliumSideVerdict {
 const NS_LABEL = 'io.kubernetes.pod.namespace';
 
 /** The labels Cilium gives a pod's identity. */
+/**
+ * Made once per pod and model revision: every endpoint selector of every policy a connection
+ * meets is matched against them. Read-only for callers.
+ */
+const labelsByPod = new WeakMap<
+  Pod,
+  { view: ClusterView; revision: number; labels: Record<string, string> }
+>();
+
 export function endpointLabels(view: ClusterView, pod: Pod): Record<string, string> {
+  const known = labelsByPod.get(pod);
+  if (known && known.view === view && known.revision === view.revision) return known.labels;
   const ns = pod.metadata.namespace ?? 'default';
   const out: Record<string, string> = { ...(pod.metadata.labels ?? {}), [NS_LABEL]: ns };
   for (const [k, v] of Object.entries(view.namespaceLabels(ns))) {
     out[`io.cilium.k8s.namespace.labels.${k}`] = v;
   }
+  labelsByPod.set(pod, { view, revision: view.revision, labels: out });
   return out;
 }
 
@@ -326,20 +338,19 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
           } else if (peerOk || portOk) {
             const effect = peerOk ? 'near-port' : 'near-peer';
             out.rules.push({ ...at, section: allowKey, index: i, effect });
-            out.nearMisses.push({
-              policy: name,
-              rule: i + 1,
-              missing: peerOk ? 'port' : 'peer',
-              ports:
-                portRules.length === 0
-                  ? 'any port'
-                  : portRules
-                      .flatMap((pr) =>
-                        (pr.ports ?? []).map((pp) => `${pp.protocol ?? 'ANY'}/${pp.port ?? '*'}`),
-                      )
-                      .join(', '),
-              peers: describeRulePeers(rule, dir),
-            });
+            out.nearMisses.push(
+              new NearMiss(name, i + 1, peerOk ? 'port' : 'peer', () => ({
+                ports:
+                  portRules.length === 0
+                    ? 'any port'
+                    : portRules
+                        .flatMap((pr) =>
+                          (pr.ports ?? []).map((pp) => `${pp.protocol ?? 'ANY'}/${pp.port ?? '*'}`),
+                        )
+                        .join(', '),
+                peers: describeRulePeers(rule, dir),
+              })),
+            );
           }
         });
       } catch (err) {

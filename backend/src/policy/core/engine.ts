@@ -6,7 +6,7 @@ import type { Pod } from '../../k8s/objects.ts';
 import { evaluateCilium, type CiliumSideVerdict } from './cilium.ts';
 import { fixYaml } from './fix-yaml.ts';
 import { MESSAGES } from './messages.ts';
-import { evaluateNetpol, type Direction, type NearMiss, type SideVerdict } from './netpol.ts';
+import { evaluateNetpol, type Direction, type SideVerdict } from './netpol.ts';
 import { namespacePitfalls, sourcePitfalls } from './pitfalls.ts';
 import { identifyingLabels, isStandIn, l7Fix, netpolFix } from './suggest.ts';
 import type {
@@ -89,7 +89,7 @@ function evaluateSide(view: ClusterView, q: ConnectionQuery, dir: Direction): Si
     allowedBy,
     deniedBy: cil.deniedBy,
     allowed: cil.deniedBy.length === 0 && (!isolated || allowedBy.length > 0),
-    nearMisses: [...k8s.nearMisses, ...cil.nearMisses].map((n) => JSON.stringify(n)),
+    nearMisses: [...k8s.nearMisses, ...cil.nearMisses],
     unsupported: [...k8s.unsupported, ...cil.unsupported],
     rules: [...k8s.rules, ...cil.rules],
   };
@@ -118,8 +118,7 @@ function sideReason(s: Side, dir: Direction, q: ConnectionQuery, lang: Lang): st
   if (s.deniedBy.length > 0) return [m.deniedBy(who, dir, s.deniedBy)];
   if (!s.allowed) {
     const out = [m.isolatedNoRule(who, dir, s.policies, peer, portText(q))];
-    for (const raw of s.nearMisses.slice(0, 2)) {
-      const n = JSON.parse(raw) as NearMiss;
+    for (const n of s.nearMisses.slice(0, 2)) {
       out.push(
         n.missing === 'port'
           ? m.nearPort(n.policy, n.rule, n.ports)

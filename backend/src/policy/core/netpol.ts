@@ -30,15 +30,31 @@ export interface SideQuery {
   receiver?: Pod;
 }
 
-/** A rule that matched the peer but not the port, or the port but not the peer. */
-export interface NearMiss {
-  policy: string;
-  rule: number;
-  /** What did not match. */
-  missing: 'port' | 'peer';
-  /** What the rule does allow, described. */
-  ports: string;
-  peers: string;
+/**
+ * A rule that matched the peer but not the port, or the port but not the peer. What it does
+ * allow is described when asked: a connection into a namespace of many policies comes near
+ * dozens of rules, and a reason quotes two.
+ */
+export class NearMiss {
+  private described: { ports: string; peers: string } | undefined;
+
+  constructor(
+    readonly policy: string,
+    readonly rule: number,
+    /** What did not match. */
+    readonly missing: 'port' | 'peer',
+    private readonly describe: () => { ports: string; peers: string },
+  ) {}
+
+  /** The ports the rule allows, described. */
+  get ports(): string {
+    return (this.described ??= this.describe()).ports;
+  }
+
+  /** The peers the rule allows, described. */
+  get peers(): string {
+    return (this.described ??= this.describe()).peers;
+  }
 }
 
 export interface SideVerdict {
@@ -173,13 +189,12 @@ export function evaluateNetpol(q: SideQuery): SideVerdict {
         } else if (peerOk || (portOk && peers)) {
           const effect = peerOk ? 'near-port' : 'near-peer';
           out.rules.push({ ...at, section: q.direction, index: i, effect });
-          out.nearMisses.push({
-            policy: name,
-            rule: i + 1,
-            missing: peerOk ? 'port' : 'peer',
-            ports: describePorts(rule.ports),
-            peers: peers && peers.length > 0 ? peers.map(describePeer).join(' | ') : 'any peer',
-          });
+          out.nearMisses.push(
+            new NearMiss(name, i + 1, peerOk ? 'port' : 'peer', () => ({
+              ports: describePorts(rule.ports),
+              peers: peers && peers.length > 0 ? peers.map(describePeer).join(' | ') : 'any peer',
+            })),
+          );
         }
       });
     } catch (err) {

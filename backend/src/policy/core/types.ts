@@ -1,6 +1,7 @@
 // The policy engine's vocabulary: a connection to judge, and the Explanation it answers with
 // (the public JSON of README "Explanation"; extra fields are additive).
 import type { Pod, Service } from '../../k8s/objects.ts';
+import type { NearMiss } from './netpol.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type Lang = 'en' | 'ko';
@@ -43,7 +44,7 @@ export interface DirectionResult {
   /** The decision for this side. */
   allowed: boolean;
   /** Rules whose peer matched but whose ports did not, etc.: material for the reason. */
-  nearMisses: string[];
+  nearMisses: NearMiss[];
   /** L7 requests the allowing rules permit, when the request was not among them. */
   l7Refusal?: { policy: string; allowed: string[] };
 }
