@@ -296,13 +296,17 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
     const policyNs = p.kind === 'CiliumClusterwideNetworkPolicy' ? undefined : p.metadata.namespace;
     specsOf(p).forEach((spec, specIndex) => {
       // `spec` and `specs[n]` may both be present; only entries of `specs` get an index.
-      const where = p.spec ? (specIndex === 0 ? {} : { spec: specIndex - 1 }) : { spec: specIndex };
-      const at = {
-        kind: p.kind ?? 'CiliumNetworkPolicy',
-        policy: name,
-        direction: dir,
-        ...where,
-      } as const;
+      const specAt = p.spec ? (specIndex === 0 ? undefined : specIndex - 1) : specIndex;
+      const kind = p.kind ?? 'CiliumNetworkPolicy';
+      // Literals, not a spread of shared fields, as in netpol.ts.
+      const match = (
+        section: RuleMatch['section'],
+        index: number,
+        effect: RuleMatch['effect'],
+      ): RuleMatch =>
+        specAt === undefined
+          ? { kind, policy: name, direction: dir, section, index, effect }
+          : { kind, policy: name, direction: dir, spec: specAt, section, index, effect };
       try {
         if (!selects(p, spec, q.subject, q.view)) return;
         const allowKey = dir === 'ingress' ? 'ingress' : 'egress';
@@ -319,7 +323,7 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
           if (!l3Matches(rule, q, policyNs, out.unsupported, name)) return;
           if (portRules.length === 0 || portRules.some((pr) => portRuleMatches(pr, q))) {
             if (!out.deniedBy.includes(name)) out.deniedBy.push(name);
-            out.rules.push({ ...at, section: denyKey, index: i, effect: 'denies' });
+            out.rules.push(match(denyKey, i, 'denies'));
           }
         });
         allowRules.forEach((rule, i) => {
@@ -329,7 +333,7 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
           const portOk = portRules.length === 0 || matching.length > 0;
           if (peerOk && portOk) {
             if (!out.allowedBy.includes(name)) out.allowedBy.push(name);
-            out.rules.push({ ...at, section: allowKey, index: i, effect: 'allows' });
+            out.rules.push(match(allowKey, i, 'allows'));
             const http = matching.flatMap((pr) => pr.rules?.http ?? []);
             const otherL7 = matching.some((pr) => pr.rules?.kafka || pr.rules?.dns);
             if (otherL7) out.unsupported.push(`${name}: DNS/Kafka L7 rules are not evaluated`);
@@ -337,7 +341,7 @@ export function evaluateCilium(q: CiliumSideQuery): CiliumSideVerdict {
             else l7Allowed.push({ policy: name, rules: http });
           } else if (peerOk || portOk) {
             const effect = peerOk ? 'near-port' : 'near-peer';
-            out.rules.push({ ...at, section: allowKey, index: i, effect });
+            out.rules.push(match(allowKey, i, effect));
             out.nearMisses.push(
               new NearMiss(name, i + 1, peerOk ? 'port' : 'peer', () => ({
                 ports:

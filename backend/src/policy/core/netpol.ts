@@ -182,13 +182,22 @@ export function evaluateNetpol(q: SideQuery): SideVerdict {
           !rule.ports ||
           rule.ports.length === 0 ||
           rule.ports.some((p) => portMatches(p, q.port, q.protocol, q.receiver));
-        const at = { kind: 'NetworkPolicy', policy: name, direction: q.direction } as const;
+        // Literals, not a spread of shared fields: spreading into new objects here was a third
+        // of a new connection's explanation.
+        const match = (effect: RuleMatch['effect']): RuleMatch => ({
+          kind: 'NetworkPolicy',
+          policy: name,
+          direction: q.direction,
+          section: q.direction,
+          index: i,
+          effect,
+        });
         if (peerOk && portOk) {
           if (!out.allowedBy.includes(name)) out.allowedBy.push(name);
-          out.rules.push({ ...at, section: q.direction, index: i, effect: 'allows' });
+          out.rules.push(match('allows'));
         } else if (peerOk || (portOk && peers)) {
           const effect = peerOk ? 'near-port' : 'near-peer';
-          out.rules.push({ ...at, section: q.direction, index: i, effect });
+          out.rules.push(match(effect));
           out.nearMisses.push(
             new NearMiss(name, i + 1, peerOk ? 'port' : 'peer', () => ({
               ports: describePorts(rule.ports),
