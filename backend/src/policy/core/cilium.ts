@@ -61,10 +61,9 @@ export interface CiliumSideVerdict {
 
 const NS_LABEL = 'io.kubernetes.pod.namespace';
 
-/** The labels Cilium gives a pod's identity. */
 /**
- * Made once per pod and model revision: every endpoint selector of every policy a connection
- * meets is matched against them. Read-only for callers.
+ * The labels Cilium gives a pod's identity, made once per pod and model revision: every endpoint
+ * selector of every policy a connection meets is matched against them. Read-only for callers.
  */
 const labelsByPod = new WeakMap<
   Pod,
