@@ -1,8 +1,12 @@
 // Ingest: how many flows per second flowlens takes in end to end (gRPC decode → enrich → map →
 // history), against a bare grpc-js client that only decodes the same stream (the Node baseline).
 // The Hubble-compatible server runs in its own process, serving a recording as fast as the
-// client reads.
+// client reads. Beside them, two references: `node:http2` splitting the same stream into
+// messages and decoding none, and flowlens' own transport and decoder with nothing after them.
+// Neither is a ceiling: client and server share the two cores, and what the server spends a
+// flow depends on how its reader reads (it is printed beside every figure).
 import { spawn } from 'node:child_process';
+import http2 from 'node:http2';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +183,55 @@ function baseline(address: string, fieldMask?: readonly string[]): Promise<Run> 
 }
 
 /**
+ * The do-nothing reader: `node:http2` reading the same stream and splitting it into gRPC
+ * messages, decoding none of them, with the windows flowlens' HTTP/2 transport asks for.
+ */
+function nothing(address: string, fieldMask?: readonly string[]): Promise<Run> {
+  const body = observerService().service['GetFlows']!.requestSerialize({
+    number: N,
+    first: true,
+    ...(fieldMask ? { field_mask: { paths: fieldMask } } : {}),
+  });
+  const framed = Buffer.alloc(5 + body.length);
+  framed.writeUInt32BE(body.length, 1);
+  body.copy(framed, 5);
+  const session = http2.connect(`http://${address}`, {
+    settings: { initialWindowSize: 4 * 1024 * 1024 },
+  });
+  session.on('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    let pending: Buffer | undefined;
+    const start = begin();
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/observer.Observer/GetFlows',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    req.on('data', (chunk: Buffer) => {
+      const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      pending = undefined;
+      let off = 0;
+      while (buf.length - off >= 5) {
+        const len = buf.readUInt32BE(off + 1);
+        if (buf.length - off - 5 < len) break;
+        off += 5 + len;
+        n += 1;
+      }
+      if (off < buf.length) pending = buf.subarray(off);
+    });
+    req.on('error', reject);
+    req.on('close', () => {
+      session.close();
+      if (n === N) resolve(finish(n, start));
+      else reject(new Error(`do-nothing reader: ${n} of ${N} messages`));
+    });
+    req.end(framed);
+  });
+}
+
+/**
  * One dashboard's pipeline. A variant keeps its own across runs, as a dashboard does: its first
  * run fills an empty history, and the measured runs after it evict as they add, the steady state.
  */
@@ -202,7 +255,8 @@ function flowlens(
   address: string,
   fieldMask: string[] | undefined,
   transport: HubbleTransport,
-  { enricher, store, map }: Pipeline,
+  /** Without one, flows are only counted: flowlens' transport and decoder alone. */
+  dash: Pipeline | undefined,
 ): Promise<Run> {
   return new Promise((resolve) => {
     let n = 0;
@@ -215,9 +269,11 @@ function flowlens(
       ...(fieldMask ? { fieldMask } : {}),
       onFlow: (rec) => {
         if (n === 0) start = begin();
-        const f = enricher.enrich(rec);
-        store.add(f, rec);
-        map.add(f, Date.now());
+        if (dash) {
+          const f = dash.enricher.enrich(rec);
+          dash.store.add(f, rec);
+          dash.map.add(f, Date.now());
+        }
         n += 1;
         if (n === N) {
           const run = finish(N, start);
@@ -289,14 +345,20 @@ try {
   const firstFill = await flowlens(server.address, [], 'h2', dash.whole);
   await flowlens(server.address, [], 'inline', dash.wholeGrpc);
   const base: Run[] = [];
+  const readerW: Run[] = [];
+  const decodeW: Run[] = [];
   const whole: Run[] = [];
   const wholeGrpc: Run[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     base.push(await baseline(server.address));
+    readerW.push(await nothing(server.address));
+    decodeW.push(await flowlens(server.address, [], 'h2', undefined));
     whole.push(await flowlens(server.address, [], 'h2', dash.whole));
     wholeGrpc.push(await flowlens(server.address, [], 'inline', dash.wholeGrpc));
   }
   line('baseline: bare grpc-js decode', base);
+  line('reference: node:http2 splitting messages, decoding none', readerW);
+  line('flowlens: transport and decode only', decodeW);
   line('flowlens: decode+enrich+map+store, whole flows', whole);
   line('flowlens: same, filling an empty history', [firstFill]);
   line('flowlens: same through grpc-js (--hubble-transport grpc-js)', wholeGrpc);
@@ -312,28 +374,42 @@ try {
   // The baseline again, between these runs and reading the same masked stream: the two cores'
   // speed swings over minutes, so each ratio is to the baseline of its own round.
   const baseM: Run[] = [];
+  const readerM: Run[] = [];
+  const decodeM: Run[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     baseM.push(await baseline(server.address, DEFAULT_FIELD_MASK));
+    readerM.push(await nothing(server.address, DEFAULT_FIELD_MASK));
+    decodeM.push(await flowlens(server.address, undefined, 'h2', undefined));
     masked.push(await flowlens(server.address, undefined, 'h2', mdash.masked));
     maskedGrpc.push(await flowlens(server.address, undefined, 'inline', mdash.maskedGrpc));
     worker.push(await flowlens(server.address, undefined, 'worker', mdash.worker));
   }
   line('baseline: bare grpc-js decode of the same field-masked stream', baseM);
+  line('reference: the same, field-masked stream', readerM);
+  line('flowlens: transport and decode only, field mask', decodeM);
   line('flowlens: decode+enrich+map+store, field mask', masked);
   line('flowlens: same, filling an empty history', [maskedFill]);
   line('flowlens: same through grpc-js', maskedGrpc);
   line('flowlens: same, grpc-js in a worker thread', worker);
   // Each run over the baseline run of its own round (they ran a minute apart at most), then the
   // median of those ratios.
-  const ratio = (a: Run[], b: Run[]) => {
+  const ratio = (a: Run[], b: Run[], of = 'baseline') => {
     const rs = a.map((r, k) => r.rate / b[k]!.rate).sort((x, y) => x - y);
-    return `${rs[Math.floor(rs.length / 2)]!.toFixed(2)}× (median of ${rs.length} rounds, each to the baseline run of its round)`;
+    return `${rs[Math.floor(rs.length / 2)]!.toFixed(2)}× (median of ${rs.length} rounds, each to the ${of} run of its round)`;
   };
   console.log(`${'flowlens vs baseline, whole flows'.padEnd(60)} ${ratio(whole, base)}`);
   console.log(`${'flowlens vs baseline, field mask'.padEnd(60)} ${ratio(masked, baseM)}`);
   console.log(
     `${'flowlens through grpc-js vs baseline, field mask'.padEnd(60)} ${ratio(maskedGrpc, baseM)}`,
   );
+  // flowlens against a reader that does nothing with what it reads, and what enrich, map and
+  // history cost end to end (flowlens against its own transport and decoder alone).
+  const vs = (name: string, a: Run[], b: Run[], of: string) =>
+    console.log(`${name.padEnd(60)} ${ratio(a, b, of)}`);
+  vs('flowlens vs the do-nothing node:http2 reader, whole flows', whole, readerW, 'reader');
+  vs('flowlens vs the do-nothing node:http2 reader, field mask', masked, readerM, 'reader');
+  vs('flowlens vs its transport and decode only, whole flows', whole, decodeW, 'decode-only');
+  vs('flowlens vs its transport and decode only, field mask', masked, decodeM, 'decode-only');
 } finally {
   server.stop();
 }
