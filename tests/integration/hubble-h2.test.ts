@@ -95,6 +95,37 @@ describe('the HTTP/2 GetFlows transport', () => {
     expect(s.paths).toContain('/observer.Observer/GetFlows');
   });
 
+  it('reads every flow of a connection it rests between reads, trickled or in a burst', async () => {
+    // The transport stops reading its socket for a millisecond after each turn that read data
+    // (ReadPacer). Flows that arrive meanwhile, one per turn or 2,000 at once, must all arrive,
+    // in order, and the end of the stream must still be seen.
+    const s = await rawServer((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      let i = 0;
+      const trickle = () => {
+        if (stream.destroyed) return;
+        if (i < 300) {
+          stream.write(message(flowBody(i++)));
+          setImmediate(trickle);
+          return;
+        }
+        const burst: Buffer[] = [];
+        while (i < 2300) burst.push(message(flowBody(i++)));
+        stream.write(Buffer.concat(burst));
+        stream.end();
+      };
+      trickle();
+    });
+    const { c, flows } = client(s.address);
+    await waitFor(() => flows.length === 2300, 'all 2,300 flows');
+    expect(flows.map((f) => f.flow.uuid)).toEqual(
+      Array.from({ length: 2300 }, (_, i) => `flow-${i}`),
+    );
+    // The server ended the stream without a status: reported, and retried.
+    await waitFor(() => lastError(c) !== '', 'the end of the stream seen');
+    expect(c.stats.malformed).toBe(0);
+  });
+
   it('inflates gzip-compressed messages', async () => {
     const s = await rawServer((stream) => {
       stream.respond({

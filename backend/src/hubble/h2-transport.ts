@@ -25,9 +25,16 @@ export interface H2Setup {
   keepaliveMs?: number;
   keepaliveTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * After data arrives, the connection's socket is not read again for this long (0: read at
+   * once). See `ReadPacer`.
+   */
+  readPauseMs?: number;
 }
 
 const PATH = '/observer.Observer/GetFlows';
+/** How long a busy connection's socket rests between reads: at most one read a millisecond. */
+const READ_PAUSE_MS = 1;
 /** Per-stream and per-connection flow-control windows: a busy Relay is never made to wait. */
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const SESSION_WINDOW = 16 * 1024 * 1024;
@@ -88,6 +95,83 @@ function header(h: http2.IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The libuv stream under a socket: what `readStop` and `readStart` act on. */
+interface ReadableHandle {
+  readStop(): number;
+  readStart(): number;
+}
+
+/**
+ * Reads a connection's socket at most once every `pauseMs` while data keeps coming.
+ *
+ * Relay sends one HTTP/2 DATA frame per flow, and a reader that takes each as soon as it lands
+ * makes a read, and a wake-up of the process, for every few flows; the sender pays for waking
+ * it too. Measured over loopback on the two-core VM, a reader that did nothing with the flows
+ * spent 9–13 µs of CPU a flow reading that way, and 4–5 µs when it stopped reading its socket
+ * for a millisecond after each read (11–15 reads per 1,000 flows instead of 200–650), the
+ * server 13–20 µs a flow against 15–26. The frames are the same; each read takes all that came
+ * in the millisecond (at 100,000 flows/s some 60 KB), and the kernel holds them meanwhile
+ * (flow-control windows are megabytes). A flow waits at most the pause longer.
+ *
+ * Pausing uses the socket's libuv handle (`_handle.readStop()` / `readStart()`), which
+ * node:http2 reads from natively: the session's socket refuses `pause()`. Where there is no
+ * such handle, reads are not paused.
+ */
+export class ReadPacer {
+  private resting:
+    { socket: { destroyed?: boolean; _handle?: unknown }; handle: ReadableHandle } | undefined;
+  private socket: { destroyed?: boolean; _handle?: unknown } | undefined;
+  private rest: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pauseMs: number) {}
+
+  /**
+   * Data came in on `socket`: once this turn of the event loop has read all there is (libuv
+   * reads on until the kernel has no more), the socket rests for `pauseMs`. Resting only
+   * between turns keeps a busy loop from being held to one read a turn.
+   */
+  onData(socket: { destroyed?: boolean; _handle?: unknown } | undefined): void {
+    if (this.resting || this.rest || this.pauseMs <= 0 || !socket) return;
+    this.socket = socket;
+    this.rest = setImmediate(() => this.sleep());
+  }
+
+  private sleep(): void {
+    this.rest = undefined;
+    const socket = this.socket;
+    this.socket = undefined;
+    try {
+      if (!socket || socket.destroyed) return;
+      const handle = socket._handle as Partial<ReadableHandle> | null | undefined;
+      if (typeof handle?.readStop !== 'function' || typeof handle.readStart !== 'function') return;
+      if (handle.readStop() !== 0) return;
+      this.resting = { socket, handle: handle as ReadableHandle };
+      this.timer = setTimeout(() => this.wake(), this.pauseMs);
+    } catch {
+      // node:http2 refuses access to a socket its session has let go of: nothing to pace.
+    }
+  }
+
+  /** Reads again now (a connection being replaced or closed needs no more pacing). */
+  wake(): void {
+    clearImmediate(this.rest);
+    this.rest = undefined;
+    this.socket = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const r = this.resting;
+    this.resting = undefined;
+    if (!r) return;
+    try {
+      // A socket destroyed meanwhile has let go of its handle; the handle is not read again.
+      if (!r.socket.destroyed && r.socket._handle === r.handle) r.handle.readStart();
+    } catch {
+      // node:http2 refuses access to a socket its session has let go of: nothing to read.
+    }
+  }
+}
+
 class H2FlowStream extends EventEmitter implements FlowStream {
   private finished = false;
   private pending: Buffer | undefined;
@@ -100,6 +184,7 @@ class H2FlowStream extends EventEmitter implements FlowStream {
     private readonly setup: H2Setup,
     private readonly sessionError: () => string | undefined,
     private readonly sessionUp: () => boolean,
+    private readonly onRead: () => void,
   ) {
     super();
     req.on('response', (h) => this.onHeaders(h));
@@ -156,6 +241,7 @@ class H2FlowStream extends EventEmitter implements FlowStream {
   }
 
   private onData(chunk: Buffer): void {
+    this.onRead();
     if (this.finished) return;
     let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
@@ -236,8 +322,10 @@ export class H2Transport {
   /** Why each connection failed, for the streams it takes down with it. */
   private readonly errors = new WeakMap<http2.ClientHttp2Session, string>();
   private pinger: NodeJS.Timeout | undefined;
+  private readonly pacer: ReadPacer;
 
   constructor(private readonly setup: H2Setup) {
+    this.pacer = new ReadPacer(setup.readPauseMs ?? READ_PAUSE_MS);
     if (!h2Addressable(setup.address)) {
       throw new TypeError(`the HTTP/2 transport needs host:port, got ${setup.address}`);
     }
@@ -276,6 +364,9 @@ export class H2Transport {
       this.setup,
       () => this.errors.get(session),
       () => !session.closed && !session.destroyed,
+      () => {
+        if (this.session === session) this.pacer.onData(session.socket);
+      },
     );
   }
 
@@ -283,6 +374,7 @@ export class H2Transport {
     const s = this.session;
     this.session = undefined;
     clearInterval(this.pinger);
+    this.pacer.wake();
     s?.destroy();
   }
 
@@ -341,5 +433,7 @@ export class H2Transport {
     if (this.session !== session) return;
     this.session = undefined;
     clearInterval(this.pinger);
+    // A going-away session still delivers what its streams have left: let it be read.
+    this.pacer.wake();
   }
 }
